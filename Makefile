@@ -1,0 +1,29 @@
+# Two set-up commands for a fresh machine: `make demo` (render) and `make test` (whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.deforum-installed
+OUTDIR ?= outputs
+JOBS ?= 2
+
+.PHONY: demo test bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m deforum render default_settings.txt --preview --outdir $(OUTDIR)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(OUTDIR) .pytest_cache build *.egg-info

@@ -1,0 +1,7 @@
+"""Entry point for `python -m deforum`."""
+
+import sys
+
+from deforum.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Settings files: defaults, load/save, legacy upgrades and overrides."""

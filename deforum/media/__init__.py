@@ -1,0 +1,1 @@
+"""Deforum media package."""

@@ -1,0 +1,95 @@
+"""Field specifications: the schema of every setting (key, kind, default, choices, range)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class Kind(enum.Enum):
+    """How a setting's value is typed and validated."""
+
+    BOOL = "bool"
+    INT = "int"
+    FLOAT = "float"
+    NUMBER = "number"
+    STR = "str"
+    OPTIONAL_STR = "optional_str"
+    CHOICE = "choice"
+    LOOSE_CHOICE = "loose_choice"
+    INDEX_CHOICE = "index_choice"
+    INT_TEXT = "int_text"
+    SCHEDULE = "schedule"
+    STR_SCHEDULE = "str_schedule"
+    JSON_TEXT = "json_text"
+    MAPPING = "mapping"
+
+
+BOOL, INT, FLOAT, NUMBER, STR = Kind.BOOL, Kind.INT, Kind.FLOAT, Kind.NUMBER, Kind.STR
+OPTIONAL_STR, CHOICE, LOOSE_CHOICE = Kind.OPTIONAL_STR, Kind.CHOICE, Kind.LOOSE_CHOICE
+INDEX_CHOICE, INT_TEXT, SCHEDULE = Kind.INDEX_CHOICE, Kind.INT_TEXT, Kind.SCHEDULE
+STR_SCHEDULE, JSON_TEXT, MAPPING = Kind.STR_SCHEDULE, Kind.JSON_TEXT, Kind.MAPPING
+
+MASK_FILL_CHOICES = ("fill", "original", "latent noise", "latent nothing")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One setting: its key, kind, default and allowed values."""
+
+    key: str
+    kind: Kind
+    default: Any
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    group: str = ""
+
+    @property
+    def label(self) -> str:
+        """A readable label derived from the key."""
+        text = self.key.replace("_", " ").strip()
+        return text[:1].upper() + text[1:]
+
+    def describe_allowed(self) -> str:
+        """Say in words which values are allowed."""
+        if self.kind in (Kind.CHOICE, Kind.LOOSE_CHOICE):
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is Kind.INDEX_CHOICE:
+            names = ", ".join(f"{i} ({c!r})" for i, c in enumerate(self.choices))
+            return f"an index or name: {names}"
+        if self.kind in (Kind.INT, Kind.FLOAT, Kind.NUMBER, Kind.INT_TEXT):
+            return _describe_number(self)
+        return _KIND_WORDS[self.kind]
+
+
+_KIND_WORDS = {
+    Kind.BOOL: "true or false",
+    Kind.STR: "a string",
+    Kind.OPTIONAL_STR: "a string or null",
+    Kind.SCHEDULE: 'a schedule string such as "0: (1.0), 30: (t*0.5)"',
+    Kind.STR_SCHEDULE: 'a string schedule such as \'0: ("Euler a")\'',
+    Kind.JSON_TEXT: "a string holding a JSON object",
+    Kind.MAPPING: "a JSON object",
+}
+
+
+def _describe_number(spec: FieldSpec) -> str:
+    """Describe a numeric range in words."""
+    noun = {Kind.INT: "a whole number", Kind.INT_TEXT: "a whole number"}.get(spec.kind, "a number")
+    low, high = spec.minimum, spec.maximum
+    if low is not None and high is not None:
+        return f"{noun} from {low:g} to {high:g}"
+    if low is not None:
+        word = "greater than" if spec.exclusive_minimum else "at least"
+        return f"{noun} {word} {low:g}"
+    if high is not None:
+        return f"{noun} at most {high:g}"
+    return noun
+
+
+def F(key: str, kind: Kind, default: Any, **extra: Any) -> FieldSpec:
+    """Shorthand used by the spec tables."""
+    return FieldSpec(key, kind, default, **extra)

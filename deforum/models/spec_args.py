@@ -1,0 +1,40 @@
+"""Spec table: DeforumArgs, the image, seed, init and mask settings."""
+
+from deforum.models.fields import (  # noqa: F401
+    BOOL, CHOICE, FLOAT, INDEX_CHOICE, INT, INT_TEXT, JSON_TEXT, LOOSE_CHOICE, MAPPING, MASK_FILL_CHOICES,
+    NUMBER, OPTIONAL_STR, SCHEDULE, STR, STR_SCHEDULE, F, FieldSpec,
+)
+
+ARGS_FIELDS: tuple[FieldSpec, ...] = (
+    F('W', INT, 512, minimum=8, maximum=8192),
+    F('H', INT, 512, minimum=8, maximum=8192),
+    F('show_info_on_ui', BOOL, True),
+    F('tiling', BOOL, False),
+    F('restore_faces', BOOL, False),
+    F('seed_resize_from_w', INT, 0, minimum=0, maximum=8192),
+    F('seed_resize_from_h', INT, 0, minimum=0, maximum=8192),
+    F('seed', INT, -1, minimum=-1, maximum=4294967295),
+    F('sampler', STR, 'Euler a'),
+    F('steps', INT, 25, minimum=1, maximum=10000),
+    F('batch_name', STR, 'Deforum_{timestring}'),
+    F('seed_behavior', CHOICE, 'iter', choices=('iter', 'fixed', 'random', 'ladder', 'alternate', 'schedule')),
+    F('seed_iter_N', INT, 1, minimum=1),
+    F('use_init', BOOL, False),
+    F('strength', FLOAT, 0.8, minimum=0, maximum=1),
+    F('strength_0_no_init', BOOL, True),
+    F('init_image', OPTIONAL_STR, None),
+    F('use_mask', BOOL, False),
+    F('use_alpha_as_mask', BOOL, False),
+    F('mask_file', STR, 'https://deforum.github.io/a1/M1.jpg'),
+    F('invert_mask', BOOL, False),
+    F('mask_contrast_adjust', FLOAT, 1.0),
+    F('mask_brightness_adjust', FLOAT, 1.0),
+    F('overlay_mask', BOOL, True),
+    F('mask_overlay_blur', INT, 4, minimum=0),
+    F('fill', INDEX_CHOICE, 0, choices=MASK_FILL_CHOICES),
+    F('full_res_mask', BOOL, True),
+    F('full_res_mask_padding', INT, 4, minimum=0),
+    F('reroll_blank_frames', CHOICE, 'ignore', choices=('reroll', 'interrupt', 'ignore')),
+    F('reroll_patience', FLOAT, 10.0, minimum=0),
+    F('motion_preview_mode', BOOL, False),
+)

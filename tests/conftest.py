@@ -1,0 +1,32 @@
+"""Shared fixtures: the compatibility settings files and small settings for fast renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_COMPAT = ROOT.parent / "shared" / "compat"
+
+
+def compat_settings_files() -> list[Path]:
+    """Every settings file the original (and the Forge fork) wrote: shared/compat when present, else our copies."""
+    base = SHARED_COMPAT if SHARED_COMPAT.is_dir() else DATA / "compat"
+    return sorted(p for p in base.rglob("*.txt"))
+
+
+@pytest.fixture(params=compat_settings_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def compat_file(request: pytest.FixtureRequest) -> Path:
+    """One compat settings file."""
+    return request.param
+
+
+@pytest.fixture
+def example_video() -> Path:
+    """The original's example init video (skips when shared/compat is absent)."""
+    path = SHARED_COMPAT / "original" / "example_init_vid.mp4"
+    if not path.is_file():
+        pytest.skip("shared/compat/original/example_init_vid.mp4 is not present")
+    return path
