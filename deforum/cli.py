@@ -88,8 +88,9 @@ def build_parser(extra_commands: Sequence[Callable[[argparse._SubParsersAction],
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from deforum.cli_render import add_render_command
+    from deforum.cli_serve import add_serve_command
 
-    parser = build_parser((add_render_command,))
+    parser = build_parser((add_render_command, add_serve_command))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:

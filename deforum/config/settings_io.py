@@ -6,9 +6,9 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from deforum.config.deprecations import upgrade_legacy
 from deforum.config.schedule_check import check_schedules
@@ -113,20 +113,25 @@ def dumps(data: Mapping[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=4)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text to a temporary file beside path, then rename it over path."""
+def write_file_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """Call write() on a temporary file beside path, fsync it, then rename it over path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    write_file_atomic(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 def save(settings: Settings, path: str | os.PathLike, *, shape: str = "ui", **file_info: str) -> Path:

@@ -1,0 +1,92 @@
+"""Preview render speed: frames per second at 512×512 (2D and 3D, flat depth), against the time of one PNG write."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from deforum.config.settings_io import load  # noqa: E402
+from deforum.core.engine import RenderServices  # noqa: E402
+from deforum.core.preview import PreviewModelService  # noqa: E402
+from deforum.core.run import run_render  # noqa: E402
+from deforum.media.frames_io import test_card, write_png_atomic  # noqa: E402
+
+FRAMES = 120
+SIZE = 512
+
+
+def png_write_ms(folder: Path) -> float:
+    """Median time to write one 512×512 frame PNG atomically."""
+    image = test_card(SIZE, SIZE)
+    times = []
+    for i in range(15):
+        start = time.perf_counter()
+        write_png_atomic(folder / f"probe_{i}.png", image)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def render_ms_per_frame(mode: str, folder: Path) -> float:
+    """Wall time per frame of a 120-frame preview render (video skipped)."""
+    settings = load(Path("default_settings.txt")).replace(
+        animation_mode=mode, W=SIZE, H=SIZE, max_frames=FRAMES, seed=1, skip_video_creation=True,
+        diffusion_cadence=1, batch_name=mode)
+    start = time.perf_counter()
+    run_render(settings, RenderServices(model=PreviewModelService()), folder, timestring="20000101000000")
+    return (time.perf_counter() - start) * 1000 / FRAMES
+
+
+def current_rss_mb() -> float:
+    """Resident memory of this process now (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def rss_growth_mb(folder: Path, frames: int = 2000, size: int = 256) -> tuple[float, float]:
+    """RSS at frame 100 and at the last frame of a long preview render."""
+    marks: dict[int, float] = {}
+
+    def progress(done: int, _total: int) -> None:
+        if done in (100, frames):
+            marks[done] = current_rss_mb()
+
+    settings = load(Path("default_settings.txt")).replace(
+        animation_mode="2D", W=size, H=size, max_frames=frames, seed=1, skip_video_creation=True,
+        diffusion_cadence=2, batch_name="long")
+    run_render(settings, RenderServices(model=PreviewModelService()), folder, timestring="20000101000001",
+               progress=progress)
+    return marks[100], marks[frames]
+
+
+def main() -> None:
+    """Print the table."""
+    import cv2
+    import torch
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        png = png_write_ms(folder)
+        rows = [(mode, render_ms_per_frame(mode, folder)) for mode in ("2D", "3D")]
+        rss_100, rss_end = rss_growth_mb(folder)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"Preview render, {FRAMES} frames at {SIZE}×{SIZE}, one thread; PNG write {png:.1f} ms\n")
+    print("| mode | ms/frame | frames/s | ratio to one PNG write (target < 4) |")
+    print("|---|---|---|---|")
+    for mode, ms in rows:
+        print(f"| {mode} | {ms:.1f} | {1000 / ms:.1f} | {ms / png:.2f} |")
+    print(f"\nMemory, 2,000-frame 2D preview at 256×256: RSS {rss_100:.0f} MB at frame 100, {rss_end:.0f} MB at "
+          f"frame 2,000 (growth {rss_end - rss_100:+.0f} MB); peak RSS {peak_mb:.0f} MB; numpy {np.__version__}")
+
+
+if __name__ == "__main__":
+    main()

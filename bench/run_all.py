@@ -1,0 +1,37 @@
+"""`make bench`: run every bench_*.py script and collect their markdown output in bench/results.md."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def machine_description() -> str:
+    """One line about the machine the figures come from."""
+    import os
+
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> int:
+    """Run the benches in order; a failing bench is reported, the others still run."""
+    sections = [f"# Benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M')} on {machine_description()}\n"]
+    failed = 0
+    for script in sorted(BENCH_DIR.glob("bench_*.py")):
+        print(f"running {script.name} ...", flush=True)
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=BENCH_DIR.parent)
+        body = done.stdout.strip() if done.returncode == 0 else f"FAILED ({done.returncode}):\n```\n{done.stderr[-2000:]}\n```"
+        failed += done.returncode != 0
+        sections.append(f"## {script.stem}\n\n{body}\n")
+    (BENCH_DIR / "results.md").write_text("\n".join(sections), encoding="utf-8")
+    print(f"wrote {BENCH_DIR / 'results.md'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

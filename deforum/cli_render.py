@@ -1,0 +1,70 @@
+"""The `render` command: settings file → frames and video (motion preview or a local checkpoint)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from deforum.core.services import CancelToken
+
+DEFAULT_OUTDIR = "outputs"
+NEEDS_MODEL = ("Rendering with diffusion needs a model: pass --model PATH to a local checkpoint "
+               "(.safetensors/.ckpt or a diffusers folder, e.g. a WebUI models/Stable-diffusion file), "
+               "or use --preview for a motion preview without diffusion.")
+
+
+def _progress_bar(total: int):
+    """A tqdm bar advanced to the frame number reported by the engine."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, _total: int) -> None:
+        """Advance the bar to frame `done`."""
+        bar.update(max(0, done - bar.n))
+
+    return bar, update
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Load, override, render; print the output folder last."""
+    from deforum.config.overrides import apply_overrides
+    from deforum.config.settings_io import load
+    from deforum.core.engine import RenderServices
+    from deforum.core.preview import PreviewModelService
+    from deforum.core.run import run_render
+
+    settings = apply_overrides(load(args.settings), args.set or [])
+    preview = args.preview or settings.args.motion_preview_mode
+    if not preview and not args.model:
+        raise ValueError(NEEDS_MODEL)
+    if not preview:
+        raise ValueError(f"--model {args.model}: diffusion from a local checkpoint is not available in this "
+                         "build yet; use --preview.")
+    services = RenderServices(model=PreviewModelService())
+    bar, update = _progress_bar(settings.anim.max_frames)
+    cancel = CancelToken()
+    try:
+        result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel, progress=update)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    finally:
+        bar.close()
+    if result.video:
+        print(f"video: {result.video}", file=sys.stderr)
+    print(result.outdir)
+    return 0
+
+
+def add_render_command(sub: argparse._SubParsersAction) -> None:
+    """Register `render SETTINGS [--preview] [--set KEY=VALUE ...] [--outdir DIR] [--model PATH] [--resume TS]`."""
+    render = sub.add_parser("render", help="render a settings file to frames and a video")
+    render.add_argument("settings", help="settings file (.txt/.json as the original saves them)")
+    render.add_argument("--preview", action="store_true", help="motion preview: no diffusion, runs anywhere")
+    render.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
+    render.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; frames go to OUTDIR/<batch_name>/")
+    render.add_argument("--model", help="local checkpoint for diffusion")
+    render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
+    render.set_defaults(handler=cmd_render)

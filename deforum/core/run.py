@@ -1,0 +1,125 @@
+"""One whole run: output folder and settings file, schedules, the render loop, then the video."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from deforum.animation.keys import build_keys
+from deforum.config.settings_io import save
+from deforum.core.engine import ProgressCallback, RenderInputs, RenderServices, render
+from deforum.core.plan import effective_cadence, plan_frames
+from deforum.core.resume import ResumeError, resume_point, saved_seed
+from deforum.core.services import CancelToken
+from deforum.core.sink import DiskFrameSink
+from deforum.core.state import FrameState
+from deforum.core.support import check_supported
+from deforum.media.frames_io import existing_frames, frame_filename, load_image_source, substitute_batch_name
+from deforum.media.video import delete_frames_after_verify, make_gif, resolve_soundtrack, stitch_video
+from deforum.models.settings import Settings
+from deforum.prompt.schedule import build_prompt_schedule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced."""
+
+    outdir: Path
+    timestring: str
+    frames_written: int
+    cancelled: bool
+    video: Path | None
+
+
+def new_timestring() -> str:
+    """The original's run id: local time as YYYYmmddHHMMSS."""
+    return time.strftime("%Y%m%d%H%M%S")
+
+
+def resolve_run_seed(seed: int, rng: random.Random | None = None) -> int:
+    """Seed −1 becomes a random seed once per run (recorded in the saved settings)."""
+    return (rng or random.SystemRandom()).randint(0, 2**32 - 1) if seed == -1 else seed
+
+
+def output_folder(settings: Settings, root: Path, timestring: str, seed: int) -> tuple[Path, str]:
+    """`<root>/<batch_name>` with the original's placeholders substituted."""
+    values = {**settings.to_flat(), "timestring": timestring, "seed": seed}
+    batch_name = substitute_batch_name(settings.args.batch_name, values)
+    return root / batch_name, batch_name
+
+
+def _init_image(settings: Settings) -> np.ndarray | None:
+    """The init image when use_init is on (resized to the frame size)."""
+    a = settings.args
+    if not a.use_init or not a.init_image:
+        return None
+    return load_image_source(a.init_image, (a.W - a.W % 8, a.H - a.H % 8), setting="init_image")
+
+
+def _coherence_image(settings: Settings) -> np.ndarray | None:
+    """The fixed colour reference of color_coherence 'Image'."""
+    a, anim = settings.args, settings.anim
+    if anim.color_coherence != "Image":
+        return None
+    return load_image_source(anim.color_coherence_image_path, (a.W - a.W % 8, a.H - a.H % 8),
+                             setting="color_coherence_image_path")
+
+
+def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
+               cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
+               timestring: str | None = None) -> RunResult:
+    """Render settings into `<root>/<batch_name>/`; resume continues the run with that timestring."""
+    check_supported(settings)
+    timestring = resume or timestring or new_timestring()
+    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
+    recorded = saved_seed(outdir, timestring) if resume else None
+    seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
+    if resume and not outdir.is_dir():
+        raise ResumeError(f"Cannot resume {resume}: folder {outdir} does not exist. Check --outdir and batch_name.")
+    sink = DiskFrameSink(outdir, timestring)
+    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
+    anim = settings.anim
+    plan = plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence))
+    inputs = RenderInputs(
+        settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
+        prompts=build_prompt_schedule(settings.prompts, anim.max_frames, positive=settings.animation_prompts_positive,
+                                      negative=settings.animation_prompts_negative, seed=seed),
+        plan=plan, base_seed=seed, init_image=_init_image(settings),
+    )
+    state = FrameState(color_sample=_coherence_image(settings))
+    if resume:
+        point = resume_point(sink, plan)
+        inputs = dataclasses.replace(inputs, plan=point.plan)
+        state = point.state
+    outcome = render(inputs, services, sink, cancel=cancel, progress=progress, state=state)
+    if not outcome.cancelled:
+        sink.clear_state()
+    video = finish_video(settings, outdir, timestring)
+    return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video)
+
+
+def finish_video(settings: Settings, outdir: Path, timestring: str) -> Path | None:
+    """Stitch the frames that exist (0..n without gaps) into `<timestring>.mp4`, then gif and clean-up."""
+    out = settings.output
+    frames = existing_frames(outdir, timestring)
+    count = next((i for i, f in enumerate(frames) if f != i), len(frames))
+    if out.skip_video_creation or count == 0:
+        return None
+    pattern = str(outdir / f"{timestring}_%09d.png")
+    soundtrack = resolve_soundtrack(out.add_soundtrack, out.soundtrack_path, settings.anim.video_init_path)
+    video = outdir / f"{timestring}.mp4"
+    stitch_video(pattern, str(video), out.fps, frame_count=count, soundtrack=soundtrack)
+    if out.make_gif:
+        make_gif(pattern, str(outdir / f"{timestring}.gif"), out.fps)
+    if out.delete_imgs:
+        delete_frames_after_verify(str(outdir), timestring, count, str(video))
+    log.info("Video: %s (%d frames of %s)", video, count, frame_filename(timestring, 0))
+    return video

@@ -1,0 +1,60 @@
+"""DiskFrameSink: frames, depth maps and resume checkpoints in the run's output folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from deforum.config.settings_io import write_file_atomic
+from deforum.core.state import FrameState, state_from_arrays, state_to_arrays
+from deforum.media.frames_io import depth_filename, frame_filename, write_png_atomic
+
+
+def checkpoint_path(outdir: str | os.PathLike, timestring: str) -> Path:
+    """The resume checkpoint of a run (hidden, so the original's frame counting ignores it)."""
+    return Path(outdir) / f".deforum-resume-{timestring}.npz"
+
+
+def depth_to_png(depth: np.ndarray) -> np.ndarray:
+    """A depth map normalised to 0..255 grey for saving."""
+    finite = np.nan_to_num(depth.astype(np.float32))
+    low, high = float(finite.min()), float(finite.max())
+    scaled = (finite - low) / (high - low) if high > low else np.zeros_like(finite)
+    grey = (scaled * 255).round().astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+class DiskFrameSink:
+    """Writes `<timestring>_<frame:09>.png` atomically, depth maps, and a checkpoint after each segment."""
+
+    def __init__(self, outdir: str | os.PathLike, timestring: str) -> None:
+        self.outdir = Path(outdir)
+        self.timestring = timestring
+        self.outdir.mkdir(parents=True, exist_ok=True)
+
+    def write_frame(self, frame: int, image: np.ndarray) -> None:
+        """Write one frame PNG atomically."""
+        write_png_atomic(self.outdir / frame_filename(self.timestring, frame), image)
+
+    def write_depth(self, frame: int, depth: np.ndarray) -> None:
+        """Write one depth map PNG atomically."""
+        write_png_atomic(self.outdir / depth_filename(self.timestring, frame), depth_to_png(depth))
+
+    def save_state(self, state: FrameState) -> None:
+        """Write the resume checkpoint atomically (uncompressed: it is rewritten after every segment)."""
+        arrays = state_to_arrays(state)
+        write_file_atomic(checkpoint_path(self.outdir, self.timestring), lambda stream: np.savez(stream, **arrays))
+
+    def load_state(self) -> FrameState | None:
+        """The last checkpoint of this run, or None."""
+        path = checkpoint_path(self.outdir, self.timestring)
+        if not path.is_file():
+            return None
+        with np.load(path) as arrays:
+            return state_from_arrays(dict(arrays))
+
+    def clear_state(self) -> None:
+        """Remove the checkpoint once the render is complete."""
+        checkpoint_path(self.outdir, self.timestring).unlink(missing_ok=True)

@@ -1,0 +1,40 @@
+"""Fail fast, naming the setting, when a settings file asks for a feature this build cannot render yet."""
+
+from __future__ import annotations
+
+from deforum.models.settings import Settings, SettingsError
+
+RENDERABLE_MODES = ("2D", "3D")
+
+
+def unsupported_features(settings: Settings) -> list[str]:
+    """One message per enabled feature the engine does not render yet, each naming the setting to change."""
+    a, anim, loop = settings.args, settings.anim, settings.loop
+    checks = [
+        (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
+         f"{anim.animation_mode!r} is not supported yet; use '2D' or '3D'"),
+        (a.use_mask, "use_mask", "masks are not supported yet; set use_mask to false"),
+        (anim.use_mask_video, "use_mask_video", "mask videos are not supported yet; set use_mask_video to false"),
+        (anim.use_noise_mask, "use_noise_mask", "noise masks are not supported yet; set use_noise_mask to false"),
+        (anim.hybrid_composite != "None", "hybrid_composite", "hybrid video is not supported yet; set it to 'None'"),
+        (anim.hybrid_motion != "None", "hybrid_motion", "hybrid motion is not supported yet; set it to 'None'"),
+        (anim.color_coherence == "Video Input", "color_coherence",
+         "'Video Input' colour coherence is not supported yet; use 'LAB', 'HSV', 'RGB', 'Image' or 'None'"),
+        (anim.optical_flow_cadence != "None", "optical_flow_cadence",
+         "optical-flow cadence is not supported yet; set it to 'None'"),
+        (anim.optical_flow_redo_generation != "None", "optical_flow_redo_generation",
+         "optical-flow redo is not supported yet; set it to 'None'"),
+        (loop.use_looper, "use_looper", "guided images are not supported yet; set use_looper to false"),
+        (bool((settings.parseq.parseq_manifest or "").strip()), "parseq_manifest",
+         "Parseq manifests are not supported yet; clear parseq_manifest"),
+        (any(getattr(settings.controlnet, f"cn_{n}_enabled") for n in range(1, 6)), "cn_N_enabled",
+         "ControlNet units are not supported yet; disable them"),
+    ]
+    return [f"Setting '{key}': {message}." for active, key, message in checks if active]
+
+
+def check_supported(settings: Settings) -> None:
+    """Raise one SettingsError listing every unsupported feature the settings enable."""
+    problems = unsupported_features(settings)
+    if problems:
+        raise SettingsError(problems, "this render")

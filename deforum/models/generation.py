@@ -1,0 +1,59 @@
+"""Values exchanged with a model service: one generation request and its result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything a model service needs to make one frame (txt2img when init_image is None)."""
+
+    frame: int
+    prompt: str
+    negative_prompt: str
+    seed: int
+    width: int
+    height: int
+    steps: int
+    cfg_scale: float
+    sampler: str
+    scheduler: str = "Automatic"
+    denoising_strength: float = 1.0
+    init_image: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    subseed: int = -1
+    subseed_strength: float = 0.0
+    seed_resize_from_w: int = 0
+    seed_resize_from_h: int = 0
+    tiling: bool = False
+    restore_faces: bool = False
+    clip_skip: int | None = None
+    noise_multiplier: float | None = None
+    ddim_eta: float | None = None
+    ancestral_eta: float | None = None
+    checkpoint: str | None = None
+    pix2pix_img_cfg_scale: float = 1.5
+    fill: int = 1
+    full_res_mask: bool = True
+    full_res_mask_padding: int = 4
+    mask_blur: int = 4
+    invert_mask: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_img2img(self) -> bool:
+        """True when an init image is given."""
+        return self.init_image is not None
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """A generated frame (RGB uint8, H×W×3) and what the service reports about it."""
+
+    image: np.ndarray
+    seed: int
+    info: str = ""

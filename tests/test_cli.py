@@ -1,0 +1,74 @@
+"""The command line: exit codes, messages without tracebacks, render prints the output folder last."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deforum.cli import main
+from tests.conftest import DATA, ROOT
+
+DEFAULTS = DATA / "compat/original/default_settings.txt"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run `python -m deforum` as a user would."""
+    return subprocess.run([sys.executable, "-m", "deforum", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+
+
+def test_settings_check_ok(capsys: pytest.CaptureFixture) -> None:
+    assert main(["settings", "check", str(DEFAULTS)]) == 0
+    assert "OK:" in capsys.readouterr().out
+
+
+def test_settings_check_invalid_is_exit_2_with_the_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text(json.dumps({"max_frames": -4, "zoom": "0: (1.0"}))
+    assert main(["settings", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "Setting 'max_frames': -4 is out of range" in err and "Traceback" not in err
+
+
+def test_settings_export_round_trips(tmp_path: Path) -> None:
+    out = tmp_path / "export.txt"
+    assert main(["settings", "export", str(DEFAULTS), "-o", str(out), "--set", "max_frames=12",
+                 "--set", "zoom=0: (1.01)", "--set", "animation_mode=2D"]) == 0
+    data = json.loads(out.read_text())
+    assert (data["max_frames"], data["zoom"], data["animation_mode"]) == (12, "0: (1.01)", "2D")
+    assert main(["settings", "check", str(out)]) == 0
+
+
+def test_root_default_settings_is_the_canonical_export_of_the_defaults(tmp_path: Path) -> None:
+    out = tmp_path / "defaults.txt"
+    assert main(["settings", "export", str(ROOT / "default_settings.txt"), "-o", str(out)]) == 0
+    assert out.read_text() == (ROOT / "default_settings.txt").read_text()
+
+
+def test_schedule_prints_json_values(capsys: pytest.CaptureFixture) -> None:
+    assert main(["schedule", "0:(2), 5:(t*10)", "--frames", "7"]) == 0
+    assert json.loads(capsys.readouterr().out) == pytest.approx([2, 11.6, 21.2, 30.8, 40.4, 50, 60])
+
+
+def test_schedule_error_is_exit_2(capsys: pytest.CaptureFixture) -> None:
+    assert main(["schedule", "0:(__import__('os'))", "--frames", "3"]) == 2
+    assert "Schedule 'schedule'" in capsys.readouterr().err
+
+
+def test_render_without_preview_or_model_explains_how(capsys: pytest.CaptureFixture) -> None:
+    assert main(["render", str(DEFAULTS)]) == 2
+    assert "--model PATH" in capsys.readouterr().err
+
+
+def test_render_preview_end_to_end(tmp_path: Path) -> None:
+    done = run_cli("render", str(DEFAULTS), "--preview", "--outdir", str(tmp_path), "--set", "W=64",
+                   "--set", "H=64", "--set", "max_frames=5", "--set", "batch_name=cli_{seed}", "--set", "seed=3")
+    assert done.returncode == 0, done.stderr
+    outdir = Path(done.stdout.strip().splitlines()[-1])
+    assert outdir == tmp_path / "cli_3"
+    assert len(list(outdir.glob("*_00000000[0-4].png"))) == 5
+    assert len(list(outdir.glob("*.mp4"))) == 1
