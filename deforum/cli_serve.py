@@ -1,0 +1,77 @@
+"""The `serve` command: the REST API standalone (uvicorn, loopback by default, motion-preview renders)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7861
+DEFAULT_OUTDIR = "outputs"
+AUTH_ENV = "DEFORUM_API_AUTH"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+SERVER_PACKAGES = ("fastapi", "uvicorn", "starlette", "pydantic")
+NEEDS_FASTAPI = "The REST API needs fastapi and uvicorn: pip install fastapi uvicorn"
+
+
+def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The serve command's options."""
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
+    parser.add_argument("--auth", default=os.environ.get(AUTH_ENV), metavar="USER:PASS[,USER2:PASS2]",
+                        help=f"require HTTP Basic credentials (default: ${AUTH_ENV}, else none)")
+    parser.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; jobs write to OUTDIR/<batch_name>/")
+    parser.add_argument("--allow-local-files", action="store_true",
+                        help="let settings read local files (init_image, video_init_path, ...); off by default")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted (Ctrl-C); prints the address once listening."""
+    try:
+        from deforum.integrations.api.auth import parse_credentials
+        from deforum.integrations.api.standalone import ServeOptions, serve
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in SERVER_PACKAGES:
+            raise
+        raise ValueError(f"{NEEDS_FASTAPI} ({err}).") from None
+    if args.auth:
+        parse_credentials(args.auth)
+    elif args.host not in LOOPBACK_HOSTS:
+        print(f"warning: serving on {args.host} without --auth: anyone who can reach it can queue renders.",
+              file=sys.stderr)
+    options = ServeOptions(host=args.host, port=args.port, outdir=Path(args.outdir), auth=args.auth or None,
+                           allow_local_files=args.allow_local_files, access_log=args.access_log)
+    try:
+        serve(options, on_ready=lambda url: print(f"Deforum API on {url} (docs: {url}/docs), output root "
+                                                  f"{options.outdir.resolve()}", flush=True))
+    except OSError as err:
+        raise ValueError(f"Cannot serve on {args.host}:{args.port}: {err}. Choose another --host/--port.") from None
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    return 0
+
+
+def add_serve_command(sub: argparse._SubParsersAction) -> None:
+    """Register `serve [--host 127.0.0.1] [--port 7861] [--auth user:pass] [--outdir DIR] [--allow-local-files]`."""
+    serve = sub.add_parser("serve", help="serve the REST API (motion-preview renders)")
+    _add_serve_arguments(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+
+def main_serve(argv: Sequence[str] | None = None) -> int:
+    """`python -m deforum.integrations.api`: the serve command on its own; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="deforum serve", description="Serve Deforum's REST API.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    _add_serve_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return cmd_serve(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,139 @@
+"""The original's /deforum_api routes (batches and jobs), fixed, on one APIRouter; build_router adds the rest."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+
+from deforum.integrations.api import examples
+from deforum.integrations.api.auth import AuthSpec, basic_auth
+from deforum.integrations.api.jobs import JobQueue
+from deforum.integrations.api.models import (
+    Batch, BatchAccepted, BatchCancelled, InvalidSettings, JobCancelled, JobStatus, Message, NotFound,
+)
+from deforum.integrations.api.simple import add_simple_routes
+from deforum.integrations.api.validate import InvalidRequest, Preflight, RequestPolicy, validate_batch
+
+NO_SETTINGS = ("No settings files provided. Please provide an element 'deforum_settings' of type list in the "
+               "request JSON payload.")
+TAG = "deforum_api"
+
+
+def _not_found(item_id: str, what: str) -> JSONResponse:
+    """The original's 404 body, with a message."""
+    return JSONResponse(status_code=404, content={"id": item_id, "status": "NOT FOUND",
+                                                  "message": f"{what} with ID {item_id} not found."})
+
+
+def _submit(queue: JobQueue, policy: RequestPolicy, batch: Batch) -> JSONResponse:
+    """Validate every settings object, then queue them as one batch (nothing is queued when one is invalid)."""
+    items = batch.deforum_settings
+    if not items:
+        return JSONResponse(status_code=400, content={"message": NO_SETTINGS})
+    items = items if isinstance(items, list) else [items]
+    try:
+        settings = validate_batch(items, batch.options_overrides, policy)
+    except InvalidRequest as err:
+        return JSONResponse(status_code=422, content=err.to_dict())
+    batch_id, job_ids = queue.submit(settings, items, batch.options_overrides)
+    return JSONResponse(status_code=202, content={"message": "Job(s) accepted", "batch_id": batch_id,
+                                                  "job_ids": job_ids})
+
+
+def add_batch_routes(router: APIRouter, queue: JobQueue, policy: RequestPolicy) -> None:
+    """POST/GET /deforum_api/batches, GET/DELETE /deforum_api/batches/{id}."""
+
+    @router.post("/deforum_api/batches", status_code=202, response_model=BatchAccepted, tags=[TAG],
+                 summary="Submit a batch: one job per settings object",
+                 responses={400: {"model": Message}, 422: {"model": InvalidSettings,
+                                                           "content": {"application/json": {
+                                                               "example": examples.INVALID}}}},
+                 openapi_extra=examples.BATCH_REQUEST)
+    def submit_batch(batch: Batch) -> Any:
+        """Validate the settings like a settings file (422 naming each bad key) and queue one job per object."""
+        return _submit(queue, policy, batch)
+
+    @router.get("/deforum_api/batches", response_model=Dict[str, List[str]], tags=[TAG],
+                summary="List batches and their job ids")
+    async def list_batches() -> Any:
+        """Every batch submitted since the server started, with its job ids."""
+        return queue.batches()
+
+    @router.get("/deforum_api/batches/{batch_id}", response_model=List[JobStatus], tags=[TAG],
+                summary="Statuses of a batch's jobs", responses={404: {"model": NotFound}})
+    async def get_batch(batch_id: str) -> Any:
+        """The status of every job in the batch."""
+        records = queue.batch(batch_id)
+        if records is None:
+            return _not_found(batch_id, "Batch")
+        return [r.to_dict() for r in records]
+
+    @router.delete("/deforum_api/batches/{batch_id}", response_model=BatchCancelled, tags=[TAG],
+                   summary="Cancel every unfinished job of a batch", responses={404: {"model": NotFound}})
+    async def cancel_batch(batch_id: str) -> Any:
+        """Queued jobs are removed from the queue; a running one stops after its current frame."""
+        records = queue.batch(batch_id)
+        if records is None:
+            return _not_found(batch_id, "Batch")
+        cancelled = [r.id for r in records if _cancel(queue, r.id)]
+        return {"ids": cancelled, "message": f"{len(cancelled)} job(s) cancelled."}
+
+
+def _cancel(queue: JobQueue, job_id: str) -> bool:
+    """Cancel a job; False when it has already finished (or vanished)."""
+    try:
+        return queue.cancel(job_id)
+    except KeyError:
+        return False
+
+
+def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
+    """GET /deforum_api/jobs, GET/DELETE /deforum_api/jobs/{id}."""
+
+    @router.get("/deforum_api/jobs", response_model=Dict[str, JobStatus], tags=[TAG],
+                summary="Statuses of every job")
+    async def list_jobs() -> Any:
+        """Every job since the server started, by id."""
+        return {job_id: record.to_dict() for job_id, record in queue.jobs().items()}
+
+    @router.get("/deforum_api/jobs/{job_id}", response_model=JobStatus, tags=[TAG], summary="One job's status",
+                responses={200: {"content": {"application/json": {"example": examples.JOB_STATUS}}},
+                           404: {"model": NotFound}})
+    async def get_job(job_id: str) -> Any:
+        """Status, phase, progress, output folder and the settings the job was submitted with."""
+        record = queue.get(job_id)
+        if record is None:
+            return _not_found(job_id, "Job")
+        return record.to_dict()
+
+    @router.delete("/deforum_api/jobs/{job_id}", response_model=JobCancelled, tags=[TAG], summary="Cancel a job",
+                   responses={400: {"model": JobCancelled}, 404: {"model": JobCancelled}})
+    async def cancel_job(job_id: str, response: Response) -> Any:
+        """A queued job is removed from the queue; a running one stops after its current frame (frames kept)."""
+        try:
+            cancelled = queue.cancel(job_id)
+        except KeyError:
+            response.status_code = 404
+            return {"id": job_id, "message": f"Job with ID {job_id} not found."}
+        if not cancelled:
+            response.status_code = 400
+            return {"id": job_id,
+                    "message": f"Job with ID {job_id} not in a cancellable state. Has it already finished?"}
+        return {"id": job_id, "message": "Job cancelled."}
+
+
+def build_router(queue: JobQueue, *, auth: Optional[AuthSpec] = None, allow_local_files: bool = False,
+                 preflight: Optional[Preflight] = None, batch_api: bool = True, simple_api: bool = True) -> APIRouter:
+    """The API on one router: the batch/job routes and/or the simple API, all behind Basic auth when given."""
+    dependencies = [Depends(basic_auth(auth))] if auth else []
+    router = APIRouter(dependencies=dependencies)
+    policy = RequestPolicy(queue.output_root, allow_local_files=allow_local_files, preflight=preflight)
+    if batch_api:
+        add_batch_routes(router, queue, policy)
+        add_job_routes(router, queue)
+    if simple_api:
+        add_simple_routes(router, queue, policy)
+    return router
+

@@ -1,0 +1,135 @@
+"""The standalone server: motion-preview renders through run_render, the router on a FastAPI app, uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import uvicorn
+from fastapi import FastAPI
+
+import deforum
+from deforum.core.engine import RenderServices
+from deforum.core.preview import PreviewModelService
+from deforum.core.run import RunResult, output_folder, run_render
+from deforum.core.services import CancelToken
+from deforum.core.support import unsupported_features
+from deforum.integrations.api.auth import AuthSpec
+from deforum.integrations.api.jobs import JobProgress, JobQueue, RenderFn
+from deforum.integrations.api.paths import is_inside
+from deforum.integrations.api.router import build_router
+from deforum.models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TIMESTRING_FORMAT = "%Y%m%d%H%M%S"
+MAX_TIMESTRING_TRIES = 10_000
+SHUTDOWN_WAIT_SECONDS = 10.0
+DESCRIPTION = ("Deforum's REST API: submit settings (the JSON of a *_settings.txt file), poll job status, cancel. "
+               "This standalone server renders motion previews (no diffusion model).")
+
+
+class TimestringAllocator:
+    """Run ids unique per output folder: jobs started within one second into one folder get consecutive seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._used: set[tuple[Path, str]] = set()
+
+    def allocate(self, settings: Settings, root: Path) -> tuple[str, Path]:
+        """A timestring (now, or the next free second) and the output folder it gives."""
+        with self._lock:
+            moment = int(self._clock())
+            for _ in range(MAX_TIMESTRING_TRIES):
+                timestring = time.strftime(TIMESTRING_FORMAT, time.localtime(moment))
+                outdir = output_folder(settings, root, timestring, settings.args.seed)[0]
+                key = (outdir.resolve(), timestring)
+                if key not in self._used and not (outdir / f"{timestring}_settings.txt").exists():
+                    self._used.add(key)
+                    return timestring, outdir
+                moment += 1
+        raise RuntimeError(f"No free timestring for {outdir} after {MAX_TIMESTRING_TRIES} tries.")
+
+
+def preview_render_fn(output_root: Path) -> RenderFn:
+    """A render_fn that renders motion previews (PreviewModelService) into output_root."""
+    root = Path(output_root).resolve()
+    allocator = TimestringAllocator()
+    services = RenderServices(model=PreviewModelService())
+
+    def render(settings: Settings, cancel: CancelToken, progress: JobProgress) -> RunResult:
+        """Render one job; its output folder must lie inside the root."""
+        settings = settings.replace(motion_preview_mode=True)
+        resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None
+        if resume:
+            timestring, outdir = resume, output_folder(settings, root, resume, settings.args.seed)[0]
+        else:
+            timestring, outdir = allocator.allocate(settings, root)
+        if not is_inside(outdir, root):
+            raise ValueError(f"Setting 'batch_name': {settings.args.batch_name!r} resolves to {outdir}, outside "
+                             f"the output folder {root}.")
+        progress.output(outdir.resolve(), timestring)
+        return run_render(settings, services, root, resume=resume, cancel=cancel, progress=progress,
+                          timestring=timestring)
+
+    return render
+
+
+def create_app(queue: JobQueue, *, auth: Optional[AuthSpec] = None, allow_local_files: bool = False) -> FastAPI:
+    """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
+    app = FastAPI(title="Deforum API", version=deforum.__version__, description=DESCRIPTION)
+    app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
+                                    preflight=unsupported_features))
+    return app
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How `deforum serve` runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 7861
+    outdir: Path = Path("outputs")
+    auth: Optional[str] = None
+    allow_local_files: bool = False
+    access_log: bool = False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0 picks a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(options: ServeOptions, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve the API with uvicorn until interrupted; running jobs are cancelled on the way out."""
+    root = Path(options.outdir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    queue = JobQueue(preview_render_fn(root), output_root=root)
+    app = create_app(queue, auth=options.auth, allow_local_files=options.allow_local_files)
+    sock = bind(options.host, options.port)
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(app, access_log=options.access_log, log_level="info" if options.access_log else "warning")
+    server = uvicorn.Server(config)
+    if on_ready:
+        on_ready(f"http://{f'[{host}]' if ':' in host else host}:{port}")
+    try:
+        server.run(sockets=[sock])
+    finally:
+        queue.shutdown(cancel_running=True, timeout=SHUTDOWN_WAIT_SECONDS)
+        sock.close()
