@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from pathlib import Path
 
-from deforum.core.services import CancelToken
+from deforum.core.services import CancelToken, DepthEstimator
+from deforum.models.settings import Settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_OUTDIR = "outputs"
 NEEDS_MODEL = ("Rendering with diffusion needs a model: pass --model PATH to a local checkpoint "
@@ -27,6 +32,40 @@ def _progress_bar(total: int):
     return bar, update
 
 
+def needs_depth(settings: Settings) -> bool:
+    """3D depth warping or saved depth maps need a depth model."""
+    anim = settings.anim
+    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps
+
+
+def depth_service(settings: Settings, models_dir: str | None, preview: bool) -> DepthEstimator | None:
+    """The depth model for this render; a motion preview falls back to flat depth when weights are absent."""
+    if not needs_depth(settings):
+        return None
+    from deforum.depth import DEPTH_MODEL_CACHE, DepthModelMissing
+
+    try:
+        return DEPTH_MODEL_CACHE.estimator(settings.anim.depth_algorithm, models_dir=models_dir,
+                                           midas_weight=settings.anim.midas_weight)
+    except DepthModelMissing as err:
+        if not preview:
+            raise ValueError(str(err)) from None
+        log.warning("No depth weights for %s: the preview uses flat depth. %s", settings.anim.depth_algorithm,
+                    str(err).splitlines()[0])
+        return None
+
+
+def _cancel_on_first_interrupt(cancel: CancelToken):
+    """A SIGINT handler: the first Ctrl-C stops after the current frame (video still made), a second aborts."""
+
+    def handler(signum: int, frame: object) -> None:
+        """Cancel, then restore the default handler."""
+        cancel.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    return handler
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
@@ -42,16 +81,22 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not preview:
         raise ValueError(f"--model {args.model}: diffusion from a local checkpoint is not available in this "
                          "build yet; use --preview.")
-    services = RenderServices(model=PreviewModelService())
+    from deforum.depth import DEPTH_MODEL_CACHE
+
+    services = RenderServices(model=PreviewModelService(), depth=depth_service(settings, args.models_dir, preview))
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
     try:
-        result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel, progress=update)
-    except KeyboardInterrupt:
-        cancel.cancel()
-        raise
+        result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
+                            progress=update)
     finally:
+        signal.signal(signal.SIGINT, previous)
         bar.close()
+        DEPTH_MODEL_CACHE.end_run()
+    if result.cancelled:
+        print(f"interrupted: {result.frames_written} frame(s) written; continue with --resume {result.timestring}",
+              file=sys.stderr)
     if result.video:
         print(f"video: {result.video}", file=sys.stderr)
     print(result.outdir)
@@ -66,5 +111,6 @@ def add_render_command(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
     render.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; frames go to OUTDIR/<batch_name>/")
     render.add_argument("--model", help="local checkpoint for diffusion")
+    render.add_argument("--models-dir", help="folder with Deforum/<depth model> (default $DEFORUM_MODELS_DIR, ./models)")
     render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
     render.set_defaults(handler=cmd_render)

@@ -72,3 +72,28 @@ def test_render_preview_end_to_end(tmp_path: Path) -> None:
     assert outdir == tmp_path / "cli_3"
     assert len(list(outdir.glob("*_00000000[0-4].png"))) == 5
     assert len(list(outdir.glob("*.mp4"))) == 1
+
+
+def test_ctrl_c_stops_after_the_frame_keeps_frames_and_makes_the_video(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "deforum", "render", str(DEFAULTS), "--preview", "--outdir",
+                             str(tmp_path), "--set", "W=256", "--set", "H=256", "--set", "max_frames=400",
+                             "--set", "batch_name=int", "--set", "diffusion_cadence=1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outdir = tmp_path / "int"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(outdir.glob("*_0*.png"))) < 3:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    frames = sorted(outdir.glob("*_0*.png"))
+    assert 3 <= len(frames) < 400
+    assert "continue with --resume" in err
+    videos = list(outdir.glob("*.mp4"))
+    assert len(videos) == 1
+    from deforum.media.video import count_video_frames
+
+    assert count_video_frames(str(videos[0])) == len(frames)

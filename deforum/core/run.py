@@ -84,7 +84,8 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
     if resume and not outdir.is_dir():
         raise ResumeError(f"Cannot resume {resume}: folder {outdir} does not exist. Check --outdir and batch_name.")
-    sink = DiskFrameSink(outdir, timestring)
+    sink = DiskFrameSink(outdir, timestring,
+                         depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True))
     save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
     anim = settings.anim
     plan = plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence))

@@ -17,11 +17,13 @@ def checkpoint_path(outdir: str | os.PathLike, timestring: str) -> Path:
     return Path(outdir) / f".deforum-resume-{timestring}.npz"
 
 
-def depth_to_png(depth: np.ndarray) -> np.ndarray:
-    """A depth map normalised to 0..255 grey for saving."""
+def depth_to_png(depth: np.ndarray, larger_is_nearer: bool = True) -> np.ndarray:
+    """A depth map normalised to 0..255 grey for saving, near = white."""
     finite = np.nan_to_num(depth.astype(np.float32))
     low, high = float(finite.min()), float(finite.max())
     scaled = (finite - low) / (high - low) if high > low else np.zeros_like(finite)
+    if not larger_is_nearer:
+        scaled = 1.0 - scaled
     grey = (scaled * 255).round().astype(np.uint8)
     return np.repeat(grey[..., None], 3, axis=2)
 
@@ -29,9 +31,10 @@ def depth_to_png(depth: np.ndarray) -> np.ndarray:
 class DiskFrameSink:
     """Writes `<timestring>_<frame:09>.png` atomically, depth maps, and a checkpoint after each segment."""
 
-    def __init__(self, outdir: str | os.PathLike, timestring: str) -> None:
+    def __init__(self, outdir: str | os.PathLike, timestring: str, *, depth_larger_is_nearer: bool = True) -> None:
         self.outdir = Path(outdir)
         self.timestring = timestring
+        self.depth_larger_is_nearer = depth_larger_is_nearer
         self.outdir.mkdir(parents=True, exist_ok=True)
 
     def write_frame(self, frame: int, image: np.ndarray) -> None:
@@ -40,7 +43,7 @@ class DiskFrameSink:
 
     def write_depth(self, frame: int, depth: np.ndarray) -> None:
         """Write one depth map PNG atomically."""
-        write_png_atomic(self.outdir / depth_filename(self.timestring, frame), depth_to_png(depth))
+        write_png_atomic(self.outdir / depth_filename(self.timestring, frame), depth_to_png(depth, self.depth_larger_is_nearer))
 
     def save_state(self, state: FrameState) -> None:
         """Write the resume checkpoint atomically (uncompressed: it is rewritten after every segment)."""

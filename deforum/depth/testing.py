@@ -1,0 +1,67 @@
+"""Tiny random-weight Depth-Anything and DPT models in a fake models folder, for tests and benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from deforum.depth.algorithms import DepthModelSpec, spec_for
+
+TINY_INIT_RANGE = 0.2
+
+
+def tiny_model(model_type: str, seed: int = 0) -> torch.nn.Module:
+    """A random ~60k-weight Depth-Anything (``"depth_anything"``), DPT (``"dpt"``) or DPT-Hybrid model."""
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTConfig
+    from transformers import DPTForDepthEstimation
+
+    torch.manual_seed(seed)
+    if model_type == "depth_anything":
+        backbone = Dinov2Config(hidden_size=16, num_hidden_layers=4, num_attention_heads=2, mlp_ratio=2,
+                                image_size=518, patch_size=14, out_indices=[1, 2, 3, 4],
+                                reshape_hidden_states=False, initializer_range=TINY_INIT_RANGE)
+        config = DepthAnythingConfig(backbone_config=backbone.to_dict(), neck_hidden_sizes=[8, 8, 16, 16],
+                                     reassemble_hidden_size=16, fusion_hidden_size=8, head_hidden_size=8,
+                                     initializer_range=TINY_INIT_RANGE)
+        model = DepthAnythingForDepthEstimation(config)
+    elif model_type in ("dpt", "dpt_hybrid"):
+        model = DPTForDepthEstimation(DPTConfig(**_tiny_dpt_options(model_type == "dpt_hybrid")))
+    else:
+        raise ValueError(f"no tiny model for model_type {model_type!r}")
+    return model.eval()
+
+
+def _tiny_dpt_options(hybrid: bool) -> dict[str, object]:
+    """DPTConfig arguments of the tiny DPT, with a three-stage BiT backbone when ``hybrid``."""
+    from transformers import BitConfig
+
+    options: dict[str, object] = {
+        "hidden_size": 16, "num_hidden_layers": 4, "num_attention_heads": 2, "intermediate_size": 32,
+        "image_size": 384, "patch_size": 16, "backbone_out_indices": [0, 1, 2, 3],
+        "neck_hidden_sizes": [8, 8, 16, 16], "fusion_hidden_size": 8, "initializer_range": TINY_INIT_RANGE,
+    }
+    if hybrid:
+        bit = BitConfig(global_padding="same", layer_type="bottleneck", depths=[1, 1, 1], hidden_sizes=[8, 16, 32],
+                        embedding_size=8, num_groups=2, out_features=["stage1", "stage2", "stage3"])
+        options.update(is_hybrid=True, backbone_config=bit.to_dict(), neck_hidden_sizes=[8, 16, 16, 16],
+                       backbone_featmap_shape=[1, 32, 24, 24])
+    return options
+
+
+def save_tiny_model(folder: str | Path, model_type: str, seed: int = 0) -> Path:
+    """Write a tiny model as a transformers folder (config.json + model.safetensors); returns the folder."""
+    folder = Path(folder)
+    tiny_model(model_type, seed).save_pretrained(str(folder), safe_serialization=True)
+    return folder
+
+
+def tiny_models_dir(root: str | Path, algorithms: tuple[str, ...] = ("Depth-Anything-V2-Small",)) -> Path:
+    """A fake WebUI ``models`` folder with a tiny model under Deforum/<repo name> for each algorithm's model."""
+    root = Path(root)
+    for algorithm in algorithms:
+        spec: DepthModelSpec = spec_for(algorithm)
+        folder = root / "Deforum" / spec.folder_names[0]
+        if not (folder / "config.json").is_file():
+            save_tiny_model(folder, spec.model_type)
+    return root
