@@ -55,6 +55,19 @@ def depth_service(settings: Settings, models_dir: str | None, preview: bool) -> 
         return None
 
 
+def _srt_params(text: str | None) -> list[str] | None:
+    """The --srt parameter names (None when --srt is not given)."""
+    if text is None:
+        return None
+    from deforum.media.srt import SRT_PARAM_CHOICES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SRT_PARAM_CHOICES]
+    if unknown:
+        raise ValueError(f"--srt: unknown parameter(s) {', '.join(unknown)}. Allowed: {', '.join(SRT_PARAM_CHOICES)}")
+    return names
+
+
 def _cancel_on_first_interrupt(cancel: CancelToken):
     """A SIGINT handler: the first Ctrl-C stops after the current frame (video still made), a second aborts."""
 
@@ -89,7 +102,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
     try:
         result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
-                            progress=update)
+                            progress=update, subtitles=_srt_params(args.srt))
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
@@ -112,5 +125,8 @@ def add_render_command(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; frames go to OUTDIR/<batch_name>/")
     render.add_argument("--model", help="local checkpoint for diffusion")
     render.add_argument("--models-dir", help="folder with Deforum/<depth model> (default $DEFORUM_MODELS_DIR, ./models)")
+    render.add_argument("--srt", nargs="?", const="", metavar="PARAMS",
+                        help="write <timestring>.srt with each frame's seed and these comma-separated parameters, "
+                             "e.g. --srt 'Zoom,Angle,Prompt'")
     render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
     render.set_defaults(handler=cmd_render)

@@ -11,7 +11,7 @@ import numpy as np
 
 from deforum.animation.keys import AnimationKeys
 from deforum.core import steps
-from deforum.core.frame_params import frame_params
+from deforum.core.frame_params import frame_params, frame_seed
 from deforum.core.plan import FramePlan, Segment
 from deforum.core.services import CancelToken, DepthEstimator, ModelService
 from deforum.core.state import FrameState
@@ -23,10 +23,14 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class FrameSink(Protocol):
-    """Where rendered frames, depth maps and resume checkpoints go."""
+    """Where rendered frames, depth maps, frame info and resume checkpoints go."""
 
     def write_frame(self, frame: int, image: np.ndarray) -> None:
         """Store one finished frame."""
+        ...
+
+    def write_info(self, frame: int, seed: int, tween: float | None) -> None:
+        """Record a written frame's seed and cadence tween (None without cadence)."""
         ...
 
     def write_depth(self, frame: int, depth: np.ndarray) -> None:
@@ -94,9 +98,11 @@ class _Loop:
             return None
         return self.services.depth.predict(image)
 
-    def _emit(self, frame: int, image: np.ndarray, depth: np.ndarray | None) -> None:
-        """Write a finished frame (and its depth map) and report progress."""
+    def _emit(self, frame: int, image: np.ndarray, depth: np.ndarray | None, seed: int,
+              tween: float | None = None) -> None:
+        """Write a finished frame (its depth map and info) and report progress."""
         self.sink.write_frame(frame, image)
+        self.sink.write_info(frame, seed, tween)
         if depth is not None and self.inputs.settings.anim.save_depth_maps:
             self.sink.write_depth(frame, depth)
         self.written += 1
@@ -108,6 +114,7 @@ class _Loop:
         s, keys = self.inputs.settings, self.inputs.keys
         prev, nxt = state.turbo_prev_img, state.turbo_next_img
         for frame in segment.tween_frames:
+            seed = frame_seed(s, keys, self.inputs.base_seed, state.generation, frame)
             depth = self._depth(nxt)
             if prev is not None and frame > state.turbo_prev_idx:
                 prev = steps.warp(prev, s, keys, frame, depth)
@@ -116,7 +123,7 @@ class _Loop:
             image = steps.grayscale_if(steps.tween_image(prev, nxt, segment.tween_value(frame)), s)
             state = state.evolve(turbo_prev_img=prev, turbo_next_img=nxt, turbo_prev_idx=frame,
                                  turbo_next_idx=frame, prev_img=image)
-            self._emit(frame, image, depth)
+            self._emit(frame, image, depth, seed, segment.tween_value(frame))
         return state
 
     def diffuse(self, frame: int, state: FrameState) -> FrameState:
@@ -142,7 +149,7 @@ class _Loop:
         if inputs.plan.cadence > 1:
             return state.evolve(turbo_prev_img=state.turbo_next_img, turbo_prev_idx=state.turbo_next_idx,
                                 turbo_next_img=image, turbo_next_idx=frame)
-        self._emit(frame, image, self._depth(image) if s.anim.save_depth_maps else None)
+        self._emit(frame, image, self._depth(image) if s.anim.save_depth_maps else None, params.seed)
         return state
 
     def _first_init(self) -> tuple[np.ndarray | None, float]:

@@ -43,7 +43,7 @@ def _optional(enabled: bool, keys: AnimationKeys, key: str, frame: int, cast: ty
     return cast(keys.value(key, frame)) if enabled else None
 
 
-def _frame_seed(settings: Settings, keys: AnimationKeys, base_seed: int, generation: int, frame: int) -> int:
+def frame_seed(settings: Settings, keys: AnimationKeys, base_seed: int, generation: int, frame: int) -> int:
     """The seed of this generation from the seed behaviour (schedule reads seed_schedule at the frame)."""
     behavior = settings.args.seed_behavior
     scheduled = float(keys.value("seed_schedule", frame)) if behavior == "schedule" else None
@@ -60,7 +60,7 @@ def frame_params(settings: Settings, keys: AnimationKeys, prompts: tuple[tuple[s
         else settings.forge.scheduler
     positive, negative = prompts[frame]
     return FrameParams(
-        frame=frame, seed=_frame_seed(settings, keys, base_seed, generation, frame),
+        frame=frame, seed=frame_seed(settings, keys, base_seed, generation, frame),
         strength=min(1.0, max(0.0, float(v("strength_schedule", frame)))),
         cfg_scale=float(v("cfg_scale_schedule", frame)),
         steps=int(v("steps_schedule", frame)) if anim.enable_steps_scheduling else a.steps,

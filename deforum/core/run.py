@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import random
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,11 +15,12 @@ import numpy as np
 from deforum.animation.keys import build_keys
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback, RenderInputs, RenderServices, render
-from deforum.core.plan import effective_cadence, plan_frames
+from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
+from deforum.core.subtitles import FrameSubtitles
 from deforum.core.support import check_supported
 from deforum.media.frames_io import existing_frames, frame_filename, load_image_source, substitute_batch_name
 from deforum.media.video import delete_frames_after_verify, make_gif, resolve_soundtrack, stitch_video
@@ -73,34 +75,62 @@ def _coherence_image(settings: Settings) -> np.ndarray | None:
                              setting="color_coherence_image_path")
 
 
-def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
-               cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
-               timestring: str | None = None) -> RunResult:
-    """Render settings into `<root>/<batch_name>/`; resume continues the run with that timestring."""
-    check_supported(settings)
-    timestring = resume or timestring or new_timestring()
-    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
-    recorded = saved_seed(outdir, timestring) if resume else None
-    seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
-    if resume and not outdir.is_dir():
-        raise ResumeError(f"Cannot resume {resume}: folder {outdir} does not exist. Check --outdir and batch_name.")
-    sink = DiskFrameSink(outdir, timestring,
-                         depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True))
-    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
+def render_inputs(settings: Settings, seed: int) -> RenderInputs:
+    """Evaluate the schedules and prompts and plan the frames for one run."""
     anim = settings.anim
-    plan = plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence))
-    inputs = RenderInputs(
+    return RenderInputs(
         settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
         prompts=build_prompt_schedule(settings.prompts, anim.max_frames, positive=settings.animation_prompts_positive,
                                       negative=settings.animation_prompts_negative, seed=seed),
-        plan=plan, base_seed=seed, init_image=_init_image(settings),
+        plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
+        base_seed=seed, init_image=_init_image(settings),
     )
+
+
+def first_pending_frame(plan: FramePlan, state: FrameState) -> int:
+    """The first frame a render starting from `state` writes."""
+    pending = [f for seg in plan.segments[state.next_segment:] for f in (*seg.tween_frames, seg.key_frame)
+               if f is not None]
+    return min(pending, default=plan.max_frames)
+
+
+def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: Collection[str] | None,
+               keep_before: int | None) -> FrameSubtitles | None:
+    """The .srt writer when subtitles are asked for."""
+    if selected is None:
+        return None
+    return FrameSubtitles(path, settings.output.fps, inputs.keys, inputs.prompts, selected,
+                          keep_frames_before=keep_before)
+
+
+def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
+               cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
+               timestring: str | None = None, subtitles: Collection[str] | None = None) -> RunResult:
+    """Render settings into `<root>/<batch_name>/`; resume continues the run with that timestring.
+
+    `subtitles` lists the parameters to print in `<timestring>.srt` (None: no .srt).
+    """
+    check_supported(settings)
+    timestring = resume or timestring or new_timestring()
+    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
+    if resume and not outdir.is_dir():
+        raise ResumeError(f"Cannot resume {resume}: folder {outdir} does not exist. Check --outdir and batch_name.")
+    recorded = saved_seed(outdir, timestring) if resume else None
+    seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
+    inputs = render_inputs(settings, seed)
     state = FrameState(color_sample=_coherence_image(settings))
+    outdir.mkdir(parents=True, exist_ok=True)
     if resume:
-        point = resume_point(sink, plan)
-        inputs = dataclasses.replace(inputs, plan=point.plan)
-        state = point.state
-    outcome = render(inputs, services, sink, cancel=cancel, progress=progress, state=state)
+        point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
+        inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
+    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
+    keep_before = first_pending_frame(inputs.plan, state) if resume else None
+    sink = DiskFrameSink(outdir, timestring, depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True),
+                         subtitles=_subtitles(settings, inputs, outdir / f"{timestring}.srt", subtitles, keep_before))
+    try:
+        outcome = render(inputs, services, sink, cancel=cancel, progress=progress, state=state)
+    finally:
+        sink.close()
     if not outcome.cancelled:
         sink.clear_state()
     video = finish_video(settings, outdir, timestring)

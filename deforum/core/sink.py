@@ -9,6 +9,7 @@ import numpy as np
 
 from deforum.config.settings_io import write_file_atomic
 from deforum.core.state import FrameState, state_from_arrays, state_to_arrays
+from deforum.core.subtitles import FrameSubtitles
 from deforum.media.frames_io import depth_filename, frame_filename, write_png_atomic
 
 
@@ -31,15 +32,22 @@ def depth_to_png(depth: np.ndarray, larger_is_nearer: bool = True) -> np.ndarray
 class DiskFrameSink:
     """Writes `<timestring>_<frame:09>.png` atomically, depth maps, and a checkpoint after each segment."""
 
-    def __init__(self, outdir: str | os.PathLike, timestring: str, *, depth_larger_is_nearer: bool = True) -> None:
+    def __init__(self, outdir: str | os.PathLike, timestring: str, *, depth_larger_is_nearer: bool = True,
+                 subtitles: FrameSubtitles | None = None) -> None:
         self.outdir = Path(outdir)
         self.timestring = timestring
         self.depth_larger_is_nearer = depth_larger_is_nearer
+        self.subtitles = subtitles
         self.outdir.mkdir(parents=True, exist_ok=True)
 
     def write_frame(self, frame: int, image: np.ndarray) -> None:
         """Write one frame PNG atomically."""
         write_png_atomic(self.outdir / frame_filename(self.timestring, frame), image)
+
+    def write_info(self, frame: int, seed: int, tween: float | None) -> None:
+        """Add the frame's cue to the .srt when subtitles are on."""
+        if self.subtitles is not None:
+            self.subtitles.write(frame, seed, tween)
 
     def write_depth(self, frame: int, depth: np.ndarray) -> None:
         """Write one depth map PNG atomically."""
@@ -61,3 +69,8 @@ class DiskFrameSink:
     def clear_state(self) -> None:
         """Remove the checkpoint once the render is complete."""
         checkpoint_path(self.outdir, self.timestring).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the subtitles file."""
+        if self.subtitles is not None:
+            self.subtitles.close()

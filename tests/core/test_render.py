@@ -120,3 +120,19 @@ def test_mock_generation_blends_a_rectangle_by_denoising_strength() -> None:
     assert np.array_equal(mock_generation(image, 0.0), image)
     half = mock_generation(image, 0.5)
     assert half[10, 10, 0] == 178 and half[15, 15, 0] == 50
+
+
+def test_subtitles_have_one_cue_per_frame_and_survive_a_resume(tmp_path: Path) -> None:
+    token = CancelToken()
+    settings = small_settings(max_frames=6, diffusion_cadence=2, skip_video_creation=True)
+    part = run_render(settings, RenderServices(model=CancelAfter(token, 2)), tmp_path, cancel=token,
+                      timestring="20240101000000", subtitles=["Zoom", "Prompt"])
+    assert part.cancelled
+    run_render(settings, preview(), tmp_path, resume="20240101000000", subtitles=["Zoom", "Prompt"])
+    text = (part.outdir / "20240101000000.srt").read_text()
+    cues = [c for c in text.split("\n\n") if c.strip()]
+    assert [c.splitlines()[0] for c in cues] == [str(i) for i in range(1, 7)]
+    assert cues[0].splitlines()[1] == "00:00:00,000 --> 00:00:00,066"
+    assert "F#: 0; Cadence: True; Seed: 8; Zoom: 1.002" in cues[0]
+    assert "F#: 1; Cadence: False; Seed: 8; Zoom: 1.003; Prompt: tiny cute swamp bunny" in cues[1]
+    assert "F#: 5; Cadence: False; Seed: 10;" in cues[5]
