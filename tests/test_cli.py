@@ -97,3 +97,34 @@ def test_ctrl_c_stops_after_the_frame_keeps_frames_and_makes_the_video(tmp_path:
     from deforum.media.video import count_video_frames
 
     assert count_video_frames(str(videos[0])) == len(frames)
+
+
+@pytest.mark.parametrize("kill_after", [2, 7])
+def test_sigkill_then_resume_matches_an_uninterrupted_render(tmp_path: Path, kill_after: int) -> None:
+    import signal
+    import time
+
+    common = ["--preview", "--set", "W=96", "--set", "H=64", "--set", "max_frames=40", "--set", "seed=5",
+              "--set", "diffusion_cadence=2", "--set", "skip_video_creation=true", "--set", "animation_mode=3D"]
+    full = run_cli("render", str(DEFAULTS), "--outdir", str(tmp_path / "full"), "--set", "batch_name=b", *common)
+    assert full.returncode == 0, full.stderr
+    full_dir = Path(full.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen([sys.executable, "-m", "deforum", "render", str(DEFAULTS), "--outdir",
+                             str(tmp_path / "killed"), "--set", "batch_name=b", *common],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outdir = tmp_path / "killed" / "b"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(outdir.glob("*_0*.png"))) < kill_after:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert len(list(outdir.glob("*_0*.png"))) < 40
+    timestring = next(outdir.glob("*_settings.txt")).name.split("_")[0]
+    resumed = run_cli("render", str(DEFAULTS), "--outdir", str(tmp_path / "killed"), "--set", "batch_name=b",
+                      *common, "--resume", timestring)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not [p.name for p in outdir.iterdir() if p.name.endswith(".tmp")]
+    full_ts = next(full_dir.glob("*_settings.txt")).name.split("_")[0]
+    for i in range(40):
+        ours = (outdir / f"{timestring}_{i:09}.png").read_bytes()
+        assert ours == (full_dir / f"{full_ts}_{i:09}.png").read_bytes(), i

@@ -22,7 +22,9 @@ from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
 from deforum.core.subtitles import FrameSubtitles
 from deforum.core.support import check_supported
-from deforum.media.frames_io import existing_frames, frame_filename, load_image_source, substitute_batch_name
+from deforum.media.frames_io import (
+    existing_frames, frame_filename, load_image_source, remove_stale_temp_files, substitute_batch_name,
+)
 from deforum.media.video import delete_frames_after_verify, make_gif, resolve_soundtrack, stitch_video
 from deforum.models.settings import Settings
 from deforum.prompt.schedule import build_prompt_schedule
@@ -121,6 +123,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     state = FrameState(color_sample=_coherence_image(settings))
     outdir.mkdir(parents=True, exist_ok=True)
     if resume:
+        remove_stale_temp_files(outdir)
         point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
         inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
     save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")

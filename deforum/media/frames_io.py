@@ -26,7 +26,7 @@ MAX_BATCH_NAME_BYTES = 255
 UNSAFE_NAME_CHARS = re.compile(r'[<>:"/\\|?*\s,\x00-\x1f\x7f\ud800-\udfff]')
 DOT_RUN = re.compile(r"\.{2,}")
 PLACEHOLDER = re.compile(r"{(\w+)}")
-TEMP_FILE = re.compile(r"^\..+\.[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + r"$")
+TEMP_FILE = re.compile(r"^\..+\.[0-9a-z_]{8}" + re.escape(TEMP_SUFFIX) + r"$")
 
 ImageLike = np.ndarray | Image.Image
 PathLike = str | os.PathLike[str]

@@ -136,3 +136,12 @@ def test_subtitles_have_one_cue_per_frame_and_survive_a_resume(tmp_path: Path) -
     assert "F#: 0; Cadence: True; Seed: 8; Zoom: 1.002" in cues[0]
     assert "F#: 1; Cadence: False; Seed: 8; Zoom: 1.003; Prompt: tiny cute swamp bunny" in cues[1]
     assert "F#: 5; Cadence: False; Seed: 10;" in cues[5]
+
+
+def test_every_compat_file_renders_in_preview(compat_file: Path, tmp_path: Path) -> None:
+    settings = load(compat_file).replace(W=64, H=64, max_frames=5, batch_name="compat", seed=1)
+    result = run_render(settings, preview(), tmp_path, timestring="20240101000000")
+    assert existing_frames(result.outdir, result.timestring) == list(range(5))
+    assert count_video_frames(str(result.video)) == 5
+    saved = load(result.outdir / "20240101000000_settings.txt")
+    assert saved.replace(batch_name="compat") == settings
