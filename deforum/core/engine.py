@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -60,6 +61,7 @@ class RenderInputs:
     plan: FramePlan
     base_seed: int
     init_image: np.ndarray | None = None
+    video_frames: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,13 @@ class _Loop:
         s, inputs = self.inputs.settings, self.inputs
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
         sample, init_used = state.color_sample, state.init_used
-        if state.prev_img is not None:
+        mode = s.anim.animation_mode
+        if mode == "Video Input":
+            init, strength, init_used = steps.video_init(inputs.video_frames, frame, s), params.strength, True
+        elif mode == "Interpolation":
+            init, strength = self._first_init()
+            init_used = init is not None
+        elif state.prev_img is not None:
             warped = steps.warp(state.prev_img, s, inputs.keys, frame, self._depth(state.prev_img))
             warped, sample = steps.coherence_before_generation(warped, sample, s, self._prepared(sample))
             init = steps.prepare_init(steps.grayscale_if(warped, s), params, s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NO_CADENCE_MODES = ("Video Input",)
+NO_CADENCE_MODES = ("Video Input", "Interpolation")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class FramePlan:
 
 
 def effective_cadence(animation_mode: str, diffusion_cadence: int) -> int:
-    """Video Input diffuses every frame (the original ignored cadence there)."""
+    """Video Input and Interpolation diffuse every frame (the original ignored cadence there)."""
     return 1 if animation_mode in NO_CADENCE_MODES else max(1, int(diffusion_cadence))
 
 

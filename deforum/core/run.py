@@ -19,14 +19,19 @@ from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken
 from deforum.core.sink import DiskFrameSink
+from deforum.core.steps import frame_size
 from deforum.core.state import FrameState
 from deforum.core.subtitles import FrameSubtitles
 from deforum.core.support import check_supported
 from deforum.media.frames_io import (
-    existing_frames, frame_filename, load_image_source, remove_stale_temp_files, substitute_batch_name,
+    existing_frames, frame_filename, input_frame_filename, load_image_source, remove_stale_temp_files,
+    substitute_batch_name,
 )
-from deforum.media.video import delete_frames_after_verify, make_gif, resolve_soundtrack, stitch_video
+from deforum.media.video import (
+    VideoError, delete_frames_after_verify, extract_video_frames, make_gif, resolve_soundtrack, stitch_video,
+)
 from deforum.models.settings import Settings
+from deforum.prompt.blend import build_interpolated_prompt_schedule
 from deforum.prompt.schedule import build_prompt_schedule
 
 log = logging.getLogger(__name__)
@@ -65,27 +70,50 @@ def _init_image(settings: Settings) -> np.ndarray | None:
     a = settings.args
     if not a.use_init or not a.init_image:
         return None
-    return load_image_source(a.init_image, (a.W - a.W % 8, a.H - a.H % 8), setting="init_image")
+    return load_image_source(a.init_image, frame_size(settings), setting="init_image")
 
 
 def _coherence_image(settings: Settings) -> np.ndarray | None:
     """The fixed colour reference of color_coherence 'Image'."""
-    a, anim = settings.args, settings.anim
+    anim = settings.anim
     if anim.color_coherence != "Image":
         return None
-    return load_image_source(anim.color_coherence_image_path, (a.W - a.W % 8, a.H - a.H % 8),
+    return load_image_source(anim.color_coherence_image_path, frame_size(settings),
                              setting="color_coherence_image_path")
 
 
-def render_inputs(settings: Settings, seed: int) -> RenderInputs:
+def extract_input_frames(settings: Settings, outdir: Path) -> tuple[Settings, tuple[Path, ...]]:
+    """Video Input mode: extract the init video to `inputframes/`; max_frames becomes their count."""
+    anim = settings.anim
+    if anim.animation_mode != "Video Input":
+        return settings, ()
+    folder = outdir / "inputframes"
+    try:
+        count = extract_video_frames(anim.video_init_path.strip().strip('"'), str(folder),
+                                     every_nth=anim.extract_nth_frame, from_frame=anim.extract_from_frame,
+                                     to_frame=anim.extract_to_frame, overwrite=anim.overwrite_extracted_frames)
+    except VideoError as err:
+        raise ValueError(f"Setting 'video_init_path': {err}") from None
+    frames = tuple(folder / input_frame_filename(anim.video_init_path.strip().strip('"'), i) for i in range(count))
+    return settings.replace(max_frames=count), frames
+
+
+def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ...]:
+    """Per-frame prompts: blended between keyframes in Interpolation mode, else held."""
+    build = build_interpolated_prompt_schedule if settings.anim.animation_mode == "Interpolation" \
+        else build_prompt_schedule
+    return build(settings.prompts, settings.anim.max_frames, positive=settings.animation_prompts_positive,
+                 negative=settings.animation_prompts_negative, seed=seed)
+
+
+def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] = ()) -> RenderInputs:
     """Evaluate the schedules and prompts and plan the frames for one run."""
     anim = settings.anim
     return RenderInputs(
         settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
-        prompts=build_prompt_schedule(settings.prompts, anim.max_frames, positive=settings.animation_prompts_positive,
-                                      negative=settings.animation_prompts_negative, seed=seed),
+        prompts=_prompt_schedule(settings, seed),
         plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
-        base_seed=seed, init_image=_init_image(settings),
+        base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
     )
 
 
@@ -119,9 +147,10 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
         raise ResumeError(f"Cannot resume {resume}: folder {outdir} does not exist. Check --outdir and batch_name.")
     recorded = saved_seed(outdir, timestring) if resume else None
     seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
-    inputs = render_inputs(settings, seed)
-    state = FrameState(color_sample=_coherence_image(settings))
     outdir.mkdir(parents=True, exist_ok=True)
+    settings, video_frames = extract_input_frames(settings, outdir)
+    inputs = render_inputs(settings, seed, video_frames)
+    state = FrameState(color_sample=_coherence_image(settings))
     if resume:
         remove_stale_temp_files(outdir)
         point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)

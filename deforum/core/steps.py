@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys
@@ -10,6 +12,7 @@ from deforum.core.frame_params import FrameParams
 from deforum.media.color import (
     ColorReference, match_color, matches_after_generation, reference_follows_generation,
 )
+from deforum.media.frames_io import load_image_source
 from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask
 from deforum.media.noise import add_noise
 from deforum.models.generation import GenerationRequest
@@ -30,6 +33,20 @@ def warp(image: np.ndarray, settings: Settings, keys: AnimationKeys, frame: int,
         border=anim.border, padding_mode=anim.padding_mode, sampling_mode=anim.sampling_mode,
         aspect_ratio_use_old_formula=anim.aspect_ratio_use_old_formula, depth_algorithm=anim.depth_algorithm,
     )
+
+
+def frame_size(settings: Settings) -> tuple[int, int]:
+    """(width, height) of the frames: W and H rounded down to multiples of 8, as the original."""
+    a = settings.args
+    return a.W - a.W % 8, a.H - a.H % 8
+
+
+def video_init(frames: tuple[Path, ...], frame: int, settings: Settings) -> np.ndarray:
+    """The extracted video frame used as this frame's init image (Video Input mode)."""
+    if frame >= len(frames):
+        raise ValueError(f"Video Input: frame {frame} has no extracted input frame ({len(frames)} extracted). "
+                         "Re-extract with overwrite_extracted_frames on.")
+    return load_image_source(str(frames[frame]), frame_size(settings), setting="video_init_path")
 
 
 def tween_image(prev: np.ndarray | None, nxt: np.ndarray, tween: float) -> np.ndarray:
@@ -90,7 +107,7 @@ def build_request(params: FrameParams, settings: Settings, init_image: np.ndarra
                   strength: float) -> GenerationRequest:
     """The model service request for one diffused frame (denoising strength = 1 − strength)."""
     a = settings.args
-    width, height = a.W - a.W % 8, a.H - a.H % 8
+    width, height = frame_size(settings)
     return GenerationRequest(
         frame=params.frame, prompt=params.prompt, negative_prompt=params.negative_prompt, seed=params.seed,
         width=width, height=height, steps=params.steps, cfg_scale=params.cfg_scale, sampler=params.sampler,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deforum.models.settings import Settings, SettingsError
 
-RENDERABLE_MODES = ("2D", "3D")
+RENDERABLE_MODES = ("2D", "3D", "Video Input", "Interpolation")
 
 
 def unsupported_features(settings: Settings) -> list[str]:
@@ -12,7 +12,7 @@ def unsupported_features(settings: Settings) -> list[str]:
     a, anim, loop = settings.args, settings.anim, settings.loop
     checks = [
         (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
-         f"{anim.animation_mode!r} is not supported yet; use '2D' or '3D'"),
+         f"{anim.animation_mode!r} is not supported yet; use '2D', '3D', 'Video Input' or 'Interpolation'"),
         (a.use_mask, "use_mask", "masks are not supported yet; set use_mask to false"),
         (anim.use_mask_video, "use_mask_video", "mask videos are not supported yet; set use_mask_video to false"),
         (anim.use_noise_mask, "use_noise_mask", "noise masks are not supported yet; set use_noise_mask to false"),
