@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
-from deforum.core.services import CancelToken, DepthEstimator
+from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,23 @@ def _cancel_on_first_interrupt(cancel: CancelToken):
     return handler
 
 
+def flow_service(settings: Settings, models_dir: str | None, preview: bool) -> FlowEstimator | None:
+    """RAFT when optical-flow cadence or redo asks for it; a preview without its weights blends plainly."""
+    anim = settings.anim
+    wants_cadence = anim.optical_flow_cadence == "RAFT" and anim.diffusion_cadence > 1
+    if not (wants_cadence or anim.optical_flow_redo_generation == "RAFT"):
+        return None
+    from deforum.media.flow import RaftWeightsMissingError, load_raft, raft_weights_path
+
+    try:
+        return load_raft(raft_weights_path(models_dir or os.environ.get("DEFORUM_MODELS_DIR", "models")))
+    except RaftWeightsMissingError as err:
+        if not preview:
+            raise ValueError(str(err)) from None
+        log.warning("No RAFT weights: the preview's cadence frames are plain blends. %s", str(err).splitlines()[0])
+        return None
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
@@ -89,6 +107,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     settings = apply_overrides(load(args.settings), args.set or [])
     preview = args.preview or settings.args.motion_preview_mode
+    settings = settings.replace(motion_preview_mode=preview)
     if not preview and not args.model:
         raise ValueError(NEEDS_MODEL)
     if not preview:
@@ -96,7 +115,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                          "build yet; use --preview.")
     from deforum.depth import DEPTH_MODEL_CACHE
 
-    services = RenderServices(model=PreviewModelService(), depth=depth_service(settings, args.models_dir, preview))
+    services = RenderServices(model=PreviewModelService(), depth=depth_service(settings, args.models_dir, preview),
+                              flow=flow_service(settings, args.models_dir, preview))
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))

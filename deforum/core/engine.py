@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,11 +13,14 @@ import numpy as np
 
 from deforum.animation.keys import AnimationKeys
 from deforum.core import steps
-from deforum.core.frame_params import frame_params, frame_seed
+from deforum.core import redo
+from deforum.core.frame_params import FrameParams, frame_params, frame_seed
 from deforum.core.plan import FramePlan, Segment
-from deforum.core.services import CancelToken, DepthEstimator, ModelService
+from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
 from deforum.core.state import FrameState
 from deforum.media.color import ColorReference, prepare_reference
+from deforum.media.flow import cadence_flow_blend, cadence_flow_start, flow_to_relative
+from deforum.models.generation import GenerationRequest
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,7 @@ class RenderServices:
 
     model: ModelService
     depth: DepthEstimator | None = None
+    flow: FlowEstimator | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class RenderInputs:
     base_seed: int
     init_image: np.ndarray | None = None
     video_frames: tuple[Path, ...] = ()
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,44 +117,92 @@ class _Loop:
         if self.progress:
             self.progress(frame + 1, self.inputs.plan.max_frames)
 
+    def _cadence_flow(self, segment: Segment, prev: np.ndarray | None,
+                      nxt: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Optical-flow cadence set-up: (half the prev→next flow, next pulled back), or (None, next) when off."""
+        anim, keys = self.inputs.settings.anim, self.inputs.keys
+        method = anim.optical_flow_cadence
+        uses_flow = method != "None" and anim.animation_mode in ("2D", "3D") and not (
+            method == "RAFT" and self.services.flow is None)
+        if not uses_flow or prev is None or nxt is None or keys.value("strength_schedule", segment.tween_start) <= 0:
+            return None, nxt
+        return cadence_flow_start(prev, nxt, method, raft=self.services.flow)
+
     def tweens(self, segment: Segment, state: FrameState) -> FrameState:
-        """Emit the segment's cadence frames: warp both diffused frames, blend, save."""
+        """Emit the segment's cadence frames: warp both diffused frames (and the flow), blend, save."""
         s, keys = self.inputs.settings, self.inputs.keys
-        prev, nxt = state.turbo_prev_img, state.turbo_next_img
+        prev = state.turbo_prev_img
+        flow, nxt = self._cadence_flow(segment, prev, state.turbo_next_img)
         for frame in segment.tween_frames:
             seed = frame_seed(s, keys, self.inputs.base_seed, state.generation, frame)
-            depth = self._depth(nxt)
-            if prev is not None and frame > state.turbo_prev_idx:
-                prev = steps.warp(prev, s, keys, frame, depth)
-            if frame > state.turbo_next_idx:
-                nxt = steps.warp(nxt, s, keys, frame, depth)
-            image = steps.grayscale_if(steps.tween_image(prev, nxt, segment.tween_value(frame)), s)
+            depth, tween = self._depth(nxt), segment.tween_value(frame)
+            advance_prev, advance_next = prev is not None and frame > state.turbo_prev_idx, frame > state.turbo_next_idx
+            prev = steps.warp(prev, s, keys, frame, depth) if advance_prev else prev
+            nxt = steps.warp(nxt, s, keys, frame, depth) if advance_next else nxt
+            if flow is not None:
+                flow = steps.warp(flow_to_relative(flow), s, keys, frame, depth)
+                prev, nxt, image = cadence_flow_blend(
+                    prev, nxt, flow, tween, keys.value("cadence_flow_factor_schedule", frame),
+                    advance_prev=advance_prev, advance_next=advance_next)
+            else:
+                image = steps.tween_image(prev, nxt, tween)
+            image = steps.grayscale_if(image, s)
             state = state.evolve(turbo_prev_img=prev, turbo_next_img=nxt, turbo_prev_idx=frame,
                                  turbo_next_idx=frame, prev_img=image)
-            self._emit(frame, image, depth, seed, segment.tween_value(frame))
+            self._emit(frame, image, depth, seed, tween)
         return state
 
+    def _warped_init(self, frame: int, params: FrameParams, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
+        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; and the sample."""
+        s, inputs = self.inputs.settings, self.inputs
+        warped = steps.warp(state.prev_img, s, inputs.keys, frame, self._depth(state.prev_img))
+        warped, sample = steps.coherence_before_generation(warped, state.color_sample, s,
+                                                           self._prepared(state.color_sample))
+        warped = steps.grayscale_if(warped, s)
+        init = steps.prepare_init(warped, params, s)
+        if inputs.preview or params.strength <= 0:
+            return init, sample
+        return self._redo(steps.build_request(params, s, init, params.strength), warped, state), sample
+
+    def _redo(self, request: GenerationRequest, warped: np.ndarray, state: FrameState) -> np.ndarray:
+        """Optical-flow redo, then diffusion redo, each replacing the init image."""
+        anim, seed = self.inputs.settings.anim, self.inputs.base_seed
+        generate = self._generate_image
+        init = request.init_image
+        if anim.optical_flow_redo_generation != "None":
+            init = redo.optical_flow_redo(
+                request, warped, anim.optical_flow_redo_generation,
+                float(self.inputs.keys.value("redo_flow_factor_schedule", request.frame)), generate,
+                redo.redo_seed(seed, state.generation, "flow", 0), raft=self.services.flow)
+        times = int(anim.diffusion_redo)
+        if times > 0:
+            seeds = [redo.redo_seed(seed, state.generation, "diffusion", n) for n in range(times)]
+            init = redo.diffusion_redo(dataclasses.replace(request, init_image=init), seeds, generate)
+        return init
+
+    def _generate_image(self, request: GenerationRequest) -> np.ndarray:
+        """One call to the model service."""
+        return self.services.model.generate(request, self.cancel).image
+
+    def _init_for(self, frame: int, params: FrameParams,
+                  state: FrameState) -> tuple[np.ndarray | None, float, bool, np.ndarray | None]:
+        """(init image, strength, init used, colour sample) for a diffused frame, by animation mode."""
+        mode = self.inputs.settings.anim.animation_mode
+        if mode == "Video Input":
+            init = steps.video_init(self.inputs.video_frames, frame, self.inputs.settings)
+            return init, params.strength, True, state.color_sample
+        if mode == "Interpolation" or state.prev_img is None:
+            init, strength = self._first_init()
+            return init, strength, init is not None or state.init_used, state.color_sample
+        init, sample = self._warped_init(frame, params, state)
+        return init, params.strength, True, sample
+
     def diffuse(self, frame: int, state: FrameState) -> FrameState:
-        """Warp and prepare the previous frame, generate this frame, update the colour sample."""
+        """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
-        sample, init_used = state.color_sample, state.init_used
-        mode = s.anim.animation_mode
-        if mode == "Video Input":
-            init, strength, init_used = steps.video_init(inputs.video_frames, frame, s), params.strength, True
-        elif mode == "Interpolation":
-            init, strength = self._first_init()
-            init_used = init is not None
-        elif state.prev_img is not None:
-            warped = steps.warp(state.prev_img, s, inputs.keys, frame, self._depth(state.prev_img))
-            warped, sample = steps.coherence_before_generation(warped, sample, s, self._prepared(sample))
-            init = steps.prepare_init(steps.grayscale_if(warped, s), params, s)
-            strength, init_used = params.strength, True
-        else:
-            init, strength = self._first_init()
-            init_used = init is not None
-        request = steps.build_request(params, s, init, strength)
-        image = self.services.model.generate(request, self.cancel).image
+        init, strength, init_used, sample = self._init_for(frame, params, state)
+        image = self._generate_image(steps.build_request(params, s, init, strength))
         image = steps.coherence_after_generation(image, sample, frame, s, self._prepared(sample))
         image = steps.grayscale_if(image, s)
         sample = steps.next_color_sample(image, sample, init_used, params.strength, s)

@@ -114,6 +114,7 @@ def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] 
         prompts=_prompt_schedule(settings, seed),
         plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
         base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
+        preview=settings.args.motion_preview_mode,
     )
 
 

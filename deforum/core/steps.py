@@ -87,7 +87,7 @@ def coherence_after_generation(image: np.ndarray, sample: np.ndarray | None, fra
                                reference: ColorReference | None = None) -> np.ndarray:
     """The original's colour match of the generated image (frame 0 for Image mode; every frame unless legacy)."""
     anim = settings.anim
-    if sample is None or not matches_after_generation(anim.color_coherence, frame=frame,
+    if anim.animation_mode == "Interpolation" or sample is None or not matches_after_generation(anim.color_coherence, frame=frame,
                                                       legacy=anim.legacy_colormatch, has_reference=True):
         return image
     return match_color(image, reference if reference is not None else sample, anim.color_coherence)
