@@ -6,22 +6,20 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from deforum.animation.keys import AnimationKeys
 from deforum.core import steps
-from deforum.core import redo
-from deforum.core.frame_params import FrameParams, frame_params, frame_seed
-from deforum.core.plan import FramePlan, Segment
-from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
+from deforum.core.frame_init import InitBuilder
+from deforum.core.inputs import RenderInputs, RenderServices
+from deforum.core.frame_params import frame_params, frame_seed
+from deforum.core.plan import Segment
+from deforum.core.services import CancelToken
 from deforum.core.state import FrameState
 from deforum.media.color import ColorReference, prepare_reference
 from deforum.media.flow import cadence_flow_blend, cadence_flow_start, flow_to_relative
 from deforum.models.generation import GenerationRequest
-from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
@@ -48,29 +46,6 @@ class FrameSink(Protocol):
 
 
 @dataclass(frozen=True)
-class RenderServices:
-    """The services one render uses."""
-
-    model: ModelService
-    depth: DepthEstimator | None = None
-    flow: FlowEstimator | None = None
-
-
-@dataclass(frozen=True)
-class RenderInputs:
-    """Everything the loop reads: settings, evaluated schedules, prompts, plan, seed and init image."""
-
-    settings: Settings
-    keys: AnimationKeys
-    prompts: tuple[tuple[str, str], ...]
-    plan: FramePlan
-    base_seed: int
-    init_image: np.ndarray | None = None
-    video_frames: tuple[Path, ...] = ()
-    preview: bool = False
-
-
-@dataclass(frozen=True)
 class RenderOutcome:
     """How the loop ended."""
 
@@ -88,6 +63,7 @@ class _Loop:
         self.cancel, self.progress = cancel, progress
         self.written = 0
         self._reference: tuple[np.ndarray | None, ColorReference | None] = (None, None)
+        self.inits = InitBuilder(inputs, services.flow, self._generate_image, self._depth, self._prepared)
 
     def _prepared(self, sample: np.ndarray | None) -> ColorReference | None:
         """The colour sample's histograms, computed once per sample image."""
@@ -152,74 +128,28 @@ class _Loop:
             self._emit(frame, image, depth, seed, tween)
         return state
 
-    def _warped_init(self, frame: int, params: FrameParams, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
-        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; and the sample."""
-        s, inputs = self.inputs.settings, self.inputs
-        warped = steps.warp(state.prev_img, s, inputs.keys, frame, self._depth(state.prev_img))
-        warped, sample = steps.coherence_before_generation(warped, state.color_sample, s,
-                                                           self._prepared(state.color_sample))
-        warped = steps.grayscale_if(warped, s)
-        init = steps.prepare_init(warped, params, s)
-        if inputs.preview or params.strength <= 0:
-            return init, sample
-        return self._redo(steps.build_request(params, s, init, params.strength), warped, state), sample
-
-    def _redo(self, request: GenerationRequest, warped: np.ndarray, state: FrameState) -> np.ndarray:
-        """Optical-flow redo, then diffusion redo, each replacing the init image."""
-        anim, seed = self.inputs.settings.anim, self.inputs.base_seed
-        generate = self._generate_image
-        init = request.init_image
-        if anim.optical_flow_redo_generation != "None":
-            init = redo.optical_flow_redo(
-                request, warped, anim.optical_flow_redo_generation,
-                float(self.inputs.keys.value("redo_flow_factor_schedule", request.frame)), generate,
-                redo.redo_seed(seed, state.generation, "flow", 0), raft=self.services.flow)
-        times = int(anim.diffusion_redo)
-        if times > 0:
-            seeds = [redo.redo_seed(seed, state.generation, "diffusion", n) for n in range(times)]
-            init = redo.diffusion_redo(dataclasses.replace(request, init_image=init), seeds, generate)
-        return init
-
     def _generate_image(self, request: GenerationRequest) -> np.ndarray:
         """One call to the model service."""
         return self.services.model.generate(request, self.cancel).image
-
-    def _init_for(self, frame: int, params: FrameParams,
-                  state: FrameState) -> tuple[np.ndarray | None, float, bool, np.ndarray | None]:
-        """(init image, strength, init used, colour sample) for a diffused frame, by animation mode."""
-        mode = self.inputs.settings.anim.animation_mode
-        if mode == "Video Input":
-            init = steps.video_init(self.inputs.video_frames, frame, self.inputs.settings)
-            return init, params.strength, True, state.color_sample
-        if mode == "Interpolation" or state.prev_img is None:
-            init, strength = self._first_init()
-            return init, strength, init is not None or state.init_used, state.color_sample
-        init, sample = self._warped_init(frame, params, state)
-        return init, params.strength, True, sample
 
     def diffuse(self, frame: int, state: FrameState) -> FrameState:
         """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
-        init, strength, init_used, sample = self._init_for(frame, params, state)
-        image = self._generate_image(steps.build_request(params, s, init, strength))
+        start = self.inits.build(frame, params, state)
+        request = steps.build_request(params, s, start.image, start.strength)
+        image = self._generate_image(dataclasses.replace(request, color_correction=start.color_correction))
+        sample = start.color_sample
         image = steps.coherence_after_generation(image, sample, frame, s, self._prepared(sample))
         image = steps.grayscale_if(image, s)
-        sample = steps.next_color_sample(image, sample, init_used, params.strength, s)
+        sample = steps.next_color_sample(image, sample, start.init_used, params.strength, s)
         state = state.evolve(prev_img=image, color_sample=sample, generation=state.generation + 1,
-                             init_used=init_used)
+                             init_used=start.init_used)
         if inputs.plan.cadence > 1:
             return state.evolve(turbo_prev_img=state.turbo_next_img, turbo_prev_idx=state.turbo_next_idx,
                                 turbo_next_img=image, turbo_next_idx=frame)
         self._emit(frame, image, self._depth(image) if s.anim.save_depth_maps else None, params.seed)
         return state
-
-    def _first_init(self) -> tuple[np.ndarray | None, float]:
-        """The first frame: the init image at `strength`, or txt2img (strength 0 without an init)."""
-        a = self.inputs.settings.args
-        if self.inputs.init_image is not None:
-            return self.inputs.init_image, min(1.0, max(0.0, a.strength))
-        return None, 0.0 if a.strength_0_no_init else a.strength
 
 
 def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,

@@ -14,7 +14,8 @@ import numpy as np
 
 from deforum.animation.keys import build_keys
 from deforum.config.settings_io import save
-from deforum.core.engine import ProgressCallback, RenderInputs, RenderServices, render
+from deforum.core.engine import ProgressCallback, render
+from deforum.core.inputs import RenderInputs, RenderServices
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken
@@ -98,6 +99,15 @@ def extract_input_frames(settings: Settings, outdir: Path) -> tuple[Settings, tu
     return settings.replace(max_frames=count), frames
 
 
+def guided_settings(settings: Settings) -> Settings:
+    """Guided images force seed_behavior 'schedule' and strength_0_no_init off, as the original did."""
+    if not settings.loop.use_looper or settings.anim.animation_mode not in ("2D", "3D"):
+        return settings
+    if settings.args.strength == 0:
+        raise ValueError("Setting 'strength': guided images (use_looper) need a strength above 0 in the Init tab.")
+    return settings.replace(seed_behavior="schedule", strength_0_no_init=False)
+
+
 def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ...]:
     """Per-frame prompts: blended between keyframes in Interpolation mode, else held."""
     build = build_interpolated_prompt_schedule if settings.anim.animation_mode == "Interpolation" \
@@ -149,6 +159,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     recorded = saved_seed(outdir, timestring) if resume else None
     seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
     outdir.mkdir(parents=True, exist_ok=True)
+    settings = guided_settings(settings)
     settings, video_frames = extract_input_frames(settings, outdir)
     inputs = render_inputs(settings, seed, video_frames)
     state = FrameState(color_sample=_coherence_image(settings))

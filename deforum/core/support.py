@@ -9,7 +9,7 @@ RENDERABLE_MODES = ("2D", "3D", "Video Input", "Interpolation")
 
 def unsupported_features(settings: Settings) -> list[str]:
     """One message per enabled feature the engine does not render yet, each naming the setting to change."""
-    a, anim, loop = settings.args, settings.anim, settings.loop
+    a, anim = settings.args, settings.anim
     checks = [
         (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
          f"{anim.animation_mode!r} is not supported yet; use '2D', '3D', 'Video Input' or 'Interpolation'"),
@@ -20,7 +20,6 @@ def unsupported_features(settings: Settings) -> list[str]:
         (anim.hybrid_motion != "None", "hybrid_motion", "hybrid motion is not supported yet; set it to 'None'"),
         (anim.color_coherence == "Video Input", "color_coherence",
          "'Video Input' colour coherence is not supported yet; use 'LAB', 'HSV', 'RGB', 'Image' or 'None'"),
-        (loop.use_looper, "use_looper", "guided images are not supported yet; set use_looper to false"),
         (bool((settings.parseq.parseq_manifest or "").strip()), "parseq_manifest",
          "Parseq manifests are not supported yet; clear parseq_manifest"),
         (any(getattr(settings.controlnet, f"cn_{n}_enabled") for n in range(1, 6)), "cn_N_enabled",

@@ -42,6 +42,7 @@ class GenerationRequest:
     full_res_mask_padding: int = 4
     mask_blur: int = 4
     invert_mask: bool = False
+    color_correction: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

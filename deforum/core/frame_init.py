@@ -1,0 +1,106 @@
+"""The init image of each diffused frame, by animation mode: warped previous frame, video frame, guide or none."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from deforum.core import redo, steps
+from deforum.core.frame_params import FrameParams
+from deforum.core.guided import parse_guided_images, guided_init
+from deforum.core.inputs import RenderInputs
+from deforum.core.services import FlowEstimator
+from deforum.core.state import FrameState
+from deforum.media.color import ColorReference
+from deforum.media.frames_io import load_image_source
+from deforum.models.generation import GenerationRequest
+
+Generate = Callable[[GenerationRequest], np.ndarray]
+Depth = Callable[[np.ndarray | None], np.ndarray | None]
+Prepared = Callable[[np.ndarray | None], ColorReference | None]
+
+
+@dataclass(frozen=True)
+class FrameInit:
+    """How a diffused frame starts: its init image (None: txt2img), strength, colour sample and correction."""
+
+    image: np.ndarray | None
+    strength: float
+    init_used: bool
+    color_sample: np.ndarray | None
+    color_correction: np.ndarray | None = None
+
+
+class InitBuilder:
+    """Builds each diffused frame's FrameInit from the render inputs and the current state."""
+
+    def __init__(self, inputs: RenderInputs, flow: FlowEstimator | None, generate: Generate, depth: Depth,
+                 prepared: Prepared) -> None:
+        self.inputs, self.flow = inputs, flow
+        self.generate, self.depth, self.prepared = generate, depth, prepared
+        settings = inputs.settings
+        looping = settings.loop.use_looper and settings.anim.animation_mode in ("2D", "3D")
+        self.guided = parse_guided_images(settings.loop.init_images, settings.anim.max_frames) if looping else None
+
+    def build(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
+        """The FrameInit of `frame`."""
+        settings = self.inputs.settings
+        mode = settings.anim.animation_mode
+        if mode == "Video Input":
+            image = steps.video_init(self.inputs.video_frames, frame, settings)
+            return FrameInit(image, params.strength, True, state.color_sample)
+        if self.guided is not None:
+            return self._guided(frame, params, state)
+        if mode == "Interpolation" or state.prev_img is None:
+            image, strength = self._first_init()
+            return FrameInit(image, strength, image is not None or state.init_used, state.color_sample)
+        image, sample = self._warped(frame, params, state)
+        return FrameInit(image, params.strength, True, sample)
+
+    def _guided(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
+        """Guided images: the first guide starts the animation, later inits are blended toward the guides."""
+        keys, size = self.inputs.keys, steps.frame_size(self.inputs.settings)
+        strength = min(1.0, max(0.0, keys.value("image_strength_schedule", frame)))
+        if state.prev_img is None:
+            first = load_image_source(self.guided.sources[0], size, setting="init_images")
+            return FrameInit(first, strength, True, state.color_sample)
+        image, sample = self._warped(frame, params, state)
+        blended, correction = guided_init(image, self.guided, keys, frame, size)
+        return FrameInit(blended, strength, True, sample, correction)
+
+    def _first_init(self) -> tuple[np.ndarray | None, float]:
+        """The first frame: the init image at `strength`, or txt2img (strength 0 without an init)."""
+        a = self.inputs.settings.args
+        if self.inputs.init_image is not None:
+            return self.inputs.init_image, min(1.0, max(0.0, a.strength))
+        return None, 0.0 if a.strength_0_no_init else a.strength
+
+    def _warped(self, frame: int, params: FrameParams, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
+        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; and the sample."""
+        s, keys = self.inputs.settings, self.inputs.keys
+        warped = steps.warp(state.prev_img, s, keys, frame, self.depth(state.prev_img))
+        warped, sample = steps.coherence_before_generation(warped, state.color_sample, s,
+                                                           self.prepared(state.color_sample))
+        warped = steps.grayscale_if(warped, s)
+        init = steps.prepare_init(warped, params, s)
+        if self.inputs.preview or params.strength <= 0:
+            return init, sample
+        return self._redo(steps.build_request(params, s, init, params.strength), warped, state), sample
+
+    def _redo(self, request: GenerationRequest, warped: np.ndarray, state: FrameState) -> np.ndarray:
+        """Optical-flow redo, then diffusion redo, each replacing the init image."""
+        anim, seed = self.inputs.settings.anim, self.inputs.base_seed
+        init = request.init_image
+        if anim.optical_flow_redo_generation != "None":
+            init = redo.optical_flow_redo(
+                request, warped, anim.optical_flow_redo_generation,
+                float(self.inputs.keys.value("redo_flow_factor_schedule", request.frame)), self.generate,
+                redo.redo_seed(seed, state.generation, "flow", 0), raft=self.flow)
+        times = int(anim.diffusion_redo)
+        if times > 0:
+            seeds = [redo.redo_seed(seed, state.generation, "diffusion", n) for n in range(times)]
+            init = redo.diffusion_redo(dataclasses.replace(request, init_image=init), seeds, self.generate)
+        return init
