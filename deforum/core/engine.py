@@ -54,6 +54,10 @@ class RenderOutcome:
     state: FrameState
 
 
+class BlankFrameStop(Exception):
+    """A blank frame ended the render (reroll_blank_frames 'interrupt', or reroll patience used up)."""
+
+
 class _Loop:
     """One render's loop: frozen inputs, services, the sink and the current FrameState."""
 
@@ -132,13 +136,28 @@ class _Loop:
         """One call to the model service."""
         return self.services.model.generate(request, self.cancel).image
 
+    def _generate_checked(self, request: GenerationRequest) -> np.ndarray:
+        """Generate, handling blank (all-black) frames as reroll_blank_frames says."""
+        a = self.inputs.settings.args
+        image = self._generate_image(request)
+        if a.reroll_blank_frames == "ignore" or image.any():
+            return image
+        if a.reroll_blank_frames == "interrupt":
+            raise BlankFrameStop(f"Frame {request.frame} came out blank; reroll_blank_frames is 'interrupt'.")
+        for attempt in range(1, int(a.reroll_patience) + 1):
+            image = self._generate_image(dataclasses.replace(request, seed=request.seed + attempt))
+            if image.any():
+                return image
+        raise BlankFrameStop(f"Frame {request.frame} stayed blank after {int(a.reroll_patience)} rerolls "
+                             "(seed +1 each); try full precision in the model service.")
+
     def diffuse(self, frame: int, state: FrameState) -> FrameState:
         """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
         start = self.inits.build(frame, params, state)
         request = steps.build_request(params, s, start.image, start.strength)
-        image = self._generate_image(dataclasses.replace(request, color_correction=start.color_correction))
+        image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction))
         sample = start.color_sample
         image = steps.coherence_after_generation(image, sample, frame, s, self._prepared(sample))
         image = steps.grayscale_if(image, s)
@@ -167,7 +186,11 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
         if segment.key_frame is not None:
             if loop.cancel.cancelled:
                 return RenderOutcome(loop.written, True, state)
-            state = loop.diffuse(segment.key_frame, state)
+            try:
+                state = loop.diffuse(segment.key_frame, state)
+            except BlankFrameStop as stop:
+                log.warning("%s Stopping; the frames written so far are kept.", stop)
+                return RenderOutcome(loop.written, True, state)
         state = state.evolve(next_segment=index + 1)
         sink.save_state(state)
     return RenderOutcome(loop.written, False, state)

@@ -72,3 +72,39 @@ def test_optical_flow_redo_adds_one_generation(tmp_path: Path) -> None:
     run_render(settings(max_frames=3, optical_flow_redo_generation="DIS Fine"), RenderServices(model=service),
                tmp_path, timestring="20240101000000")
     assert [r.seed for r in service.requests][1:3] == [redo_seed(11, 1, "flow", 0), 12]
+
+
+class BlankUntil(Recording):
+    """Returns black frames for the first `blanks` generations."""
+
+    def __init__(self, blanks: int) -> None:
+        super().__init__()
+        self.blanks = blanks
+
+    def generate(self, request, cancel=None):
+        result = super().generate(request, cancel)
+        if len(self.requests) <= self.blanks:
+            return type(result)(image=np.zeros_like(result.image), seed=request.seed)
+        return result
+
+
+def test_reroll_blank_frames_retries_with_the_next_seed(tmp_path: Path) -> None:
+    service = BlankUntil(2)
+    result = run_render(settings(max_frames=2, reroll_blank_frames="reroll"), RenderServices(model=service),
+                        tmp_path, timestring="20240101000000")
+    assert [r.seed for r in service.requests] == [11, 12, 13, 12]
+    assert frames(result, 2)[0].any()
+
+
+def test_blank_frame_interrupts_and_keeps_frames(tmp_path: Path) -> None:
+    service = BlankUntil(1)
+    result = run_render(settings(max_frames=3, reroll_blank_frames="interrupt"), RenderServices(model=service),
+                        tmp_path, timestring="20240101000000")
+    assert result.cancelled and result.frames_written == 0
+
+
+def test_reroll_patience_used_up_stops(tmp_path: Path) -> None:
+    service = BlankUntil(100)
+    result = run_render(settings(max_frames=3, reroll_blank_frames="reroll", reroll_patience=3),
+                        RenderServices(model=service), tmp_path, timestring="20240101000000")
+    assert result.cancelled and len(service.requests) == 4
