@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator
+from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,17 @@ def _progress_bar(total: int):
         bar.update(max(0, done - bar.n))
 
     return bar, update
+
+
+def model_service(model: str | None, models_dir: str | None, preview: bool) -> ModelService:
+    """The motion-preview service, or diffusers over a local checkpoint."""
+    if preview:
+        from deforum.core.preview import PreviewModelService
+
+        return PreviewModelService()
+    from deforum.integrations.diffusers_service import load_model_service
+
+    return load_model_service(model, models_dir=models_dir)
 
 
 def needs_depth(settings: Settings) -> bool:
@@ -102,7 +113,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     from deforum.config.overrides import apply_overrides
     from deforum.config.settings_io import load
     from deforum.core.engine import RenderServices
-    from deforum.core.preview import PreviewModelService
     from deforum.core.run import run_render
 
     settings = apply_overrides(load(args.settings), args.set or [])
@@ -110,12 +120,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     settings = settings.replace(motion_preview_mode=preview)
     if not preview and not args.model:
         raise ValueError(NEEDS_MODEL)
-    if not preview:
-        raise ValueError(f"--model {args.model}: diffusion from a local checkpoint is not available in this "
-                         "build yet; use --preview.")
     from deforum.depth import DEPTH_MODEL_CACHE
 
-    services = RenderServices(model=PreviewModelService(), depth=depth_service(settings, args.models_dir, preview),
+    services = RenderServices(model=model_service(args.model, args.models_dir, preview),
+                              depth=depth_service(settings, args.models_dir, preview),
                               flow=flow_service(settings, args.models_dir, preview))
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()
@@ -144,7 +152,8 @@ def add_render_command(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
     render.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; frames go to OUTDIR/<batch_name>/")
     render.add_argument("--model", help="local checkpoint for diffusion")
-    render.add_argument("--models-dir", help="folder with Deforum/<depth model> (default $DEFORUM_MODELS_DIR, ./models)")
+    render.add_argument("--models-dir",
+                        help="folder with Deforum/<depth or RAFT model> (default $DEFORUM_MODELS_DIR, ./models)")
     render.add_argument("--srt", nargs="?", const="", metavar="PARAMS",
                         help="write <timestring>.srt with each frame's seed and these comma-separated parameters, "
                              "e.g. --srt 'Zoom,Angle,Prompt'")

@@ -128,3 +128,24 @@ def test_sigkill_then_resume_matches_an_uninterrupted_render(tmp_path: Path, kil
     for i in range(40):
         ours = (outdir / f"{timestring}_{i:09}.png").read_bytes()
         assert ours == (full_dir / f"{full_ts}_{i:09}.png").read_bytes(), i
+
+
+@pytest.mark.slow
+def test_render_with_a_local_checkpoint_uses_diffusion(tmp_path: Path) -> None:
+    pytest.importorskip("diffusers")
+    from deforum.integrations.diffusers.testing import tiny_pipeline, write_tiny_tokenizer
+
+    tokenizer = write_tiny_tokenizer(tmp_path / "tokenizer")
+    checkpoint = tmp_path / "tiny-diffusers"
+    tiny_pipeline(tokenizer).save_pretrained(checkpoint)
+    env_run = subprocess.run(
+        [sys.executable, "-m", "deforum", "render", str(DEFAULTS), "--model", str(checkpoint), "--outdir",
+         str(tmp_path / "out"), "--set", "W=64", "--set", "H=64", "--set", "max_frames=3", "--set", "steps=3",
+         "--set", "batch_name=sd", "--set", "animation_mode=2D"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**__import__("os").environ, "DEFORUM_TOKENIZER_DIR": str(tokenizer), "HF_HUB_OFFLINE": "1"})
+    assert env_run.returncode == 0, env_run.stderr
+    outdir = Path(env_run.stdout.strip().splitlines()[-1])
+    assert len(list(outdir.glob("*_00000000[0-2].png"))) == 3
+    saved = json.loads(next(outdir.glob("*_settings.txt")).read_text())
+    assert saved["motion_preview_mode"] is False

@@ -1,7 +1,17 @@
 """Spec tables: the five ControlNet units and the Forge fork's extra settings."""
 
 from deforum.models.fields import (
-    BOOL, CHOICE, FLOAT, INT, LOOSE_CHOICE, MAPPING, SCHEDULE, STR, STR_SCHEDULE, F, FieldSpec,
+    BOOL,
+    CHOICE,
+    FLOAT,
+    INT,
+    LOOSE_CHOICE,
+    MAPPING,
+    SCHEDULE,
+    STR,
+    STR_SCHEDULE,
+    F,
+    FieldSpec,
 )
 
 CONTROLNET_UNITS = 5
@@ -45,7 +55,7 @@ KEYFRAME_DISTRIBUTIONS = ("Off", "Keyframes Only", "Additive", "Redistributed")
 UPSCALE_METHODS = ("bicubic", "nearest-exact", "bilinear", "area", "bislerp")
 
 FORGE_FIELDS: tuple[FieldSpec, ...] = (
-    F("scheduler", STR, "Simple"),
+    F("scheduler", STR, "Automatic"),
     F("keyframe_distribution", CHOICE, "Keyframes Only", choices=KEYFRAME_DISTRIBUTIONS),
     F("wan_prompts", MAPPING, {}),
     F("shake_name", LOOSE_CHOICE, "INVESTIGATION", choices=SHAKE_NAMES),

@@ -1,0 +1,1 @@
+"""Parts of the standalone diffusers model service: loading, samplers, noise, prompts, sampling loop."""

@@ -1,0 +1,83 @@
+"""Tiny random-weight SD / SDXL pipelines built from configs, for tests and benchmarks (no downloads)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from deforum.integrations.diffusers.tokenizer import clip_vocab
+
+TINY_MERGES = (("a", "t</w>"), ("c", "at</w>"), ("d", "o"), ("do", "g</w>"), ("r", "e"), ("re", "d</w>"),
+               ("t", "h"), ("th", "e</w>"))
+SCHEDULER_CONFIG = Path(__file__).resolve().parent / "configs" / "scheduler" / "scheduler_config.json"
+
+
+def write_tiny_tokenizer(folder: Path) -> Path:
+    """A CLIP-style vocab.json + merges.txt (byte symbols plus a few merges) in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(clip_vocab(list(TINY_MERGES))), encoding="utf-8")
+    lines = ["#version: 0.2", *(" ".join(pair) for pair in TINY_MERGES)]
+    (folder / "merges.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _text_encoder(hidden: int, vocab: int, projection: bool, act: str) -> Any:
+    """A 3-layer CLIP text encoder (layer-norm biases randomised so features have a non-zero mean, as trained ones)."""
+    import torch
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    config = CLIPTextConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=3,
+                            num_attention_heads=4, max_position_embeddings=77, hidden_act=act,
+                            projection_dim=hidden, bos_token_id=vocab - 2, eos_token_id=vocab - 1, pad_token_id=1)
+    model = (CLIPTextModelWithProjection if projection else CLIPTextModel)(config).eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.LayerNorm):
+            torch.nn.init.normal_(module.bias, mean=0.2, std=0.3)
+    return model
+
+
+def _unet(in_channels: int, context: int, sdxl: bool, pooled: int) -> Any:
+    """A two-level UNet with 8×8 latents."""
+    from diffusers import UNet2DConditionModel
+
+    blocks = (("DownBlock2D", "CrossAttnDownBlock2D"), ("CrossAttnUpBlock2D", "UpBlock2D")) if sdxl else \
+        (("CrossAttnDownBlock2D", "DownBlock2D"), ("UpBlock2D", "CrossAttnUpBlock2D"))
+    extra = {"addition_embed_type": "text_time", "addition_time_embed_dim": 8,
+             "projection_class_embeddings_input_dim": pooled + 6 * 8, "use_linear_projection": True} if sdxl else {}
+    return UNet2DConditionModel(sample_size=8, in_channels=in_channels, out_channels=4, layers_per_block=1,
+                                block_out_channels=(32, 64), down_block_types=blocks[0], up_block_types=blocks[1],
+                                cross_attention_dim=context, attention_head_dim=4, norm_num_groups=16,
+                                **extra).eval()
+
+
+def _vae() -> Any:
+    """A four-level VAE (8× down-sampling, like SD's) with few channels."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
+                         block_out_channels=(8, 8, 16, 16), norm_num_groups=8, sample_size=64,
+                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4).eval()
+
+
+def tiny_pipeline(tokenizer_dir: Path, *, sdxl: bool = False, inpainting: bool = False, seed: int = 0) -> Any:
+    """A random-weight StableDiffusion(XL)Pipeline at 64×64 with the tokenizer in `tokenizer_dir`."""
+    import torch
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    from deforum.integrations.diffusers.tokenizer import load_clip_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = load_clip_tokenizer(tokenizer_dir)
+    vocab = len(tokenizer)
+    scheduler = EulerDiscreteScheduler.from_config(json.loads(SCHEDULER_CONFIG.read_text()))
+    if not sdxl:
+        unet = _unet(9 if inpainting else 4, 32, False, 0)
+        return StableDiffusionPipeline(vae=_vae(), text_encoder=_text_encoder(32, vocab, False, "quick_gelu"),
+                                       tokenizer=tokenizer, unet=unet, scheduler=scheduler, safety_checker=None,
+                                       feature_extractor=None, requires_safety_checker=False)
+    tokenizer_2 = load_clip_tokenizer(tokenizer_dir, "!")
+    return StableDiffusionXLPipeline(vae=_vae(), text_encoder=_text_encoder(32, vocab, False, "quick_gelu"),
+                                     text_encoder_2=_text_encoder(48, vocab, True, "gelu"), tokenizer=tokenizer,
+                                     tokenizer_2=tokenizer_2, unet=_unet(9 if inpainting else 4, 80, True, 48),
+                                     scheduler=scheduler)
