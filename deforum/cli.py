@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from deforum.models.settings import Settings, SettingsError
@@ -69,7 +70,10 @@ def _add_settings_commands(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=cmd_settings_export)
 
 
-def build_parser(extra_commands: Sequence[Callable[[argparse._SubParsersAction], None]] = ()) -> argparse.ArgumentParser:
+CommandAdder = Callable[[argparse._SubParsersAction], None]
+
+
+def build_parser(extra_commands: Sequence[CommandAdder] = ()) -> argparse.ArgumentParser:
     """The argument parser with every command."""
     parser = argparse.ArgumentParser(prog="deforum", description="Deforum: keyframed camera motion + diffusion video.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
@@ -85,6 +89,13 @@ def build_parser(extra_commands: Sequence[Callable[[argparse._SubParsersAction],
     return parser
 
 
+def _report(err: BaseException, verbose: bool) -> None:
+    """Print an error as one message (the traceback only with --verbose)."""
+    if verbose:
+        traceback.print_exception(err)
+    print(f"error: {err}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from deforum.cli_render import add_render_command
@@ -96,9 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.handler(args)
-    except (SettingsError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (SettingsError, ValueError, FileNotFoundError) as err:
+        _report(err, args.verbose)
         return EXIT_INVALID
+    except (OSError, RuntimeError) as err:
+        _report(err, args.verbose)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILED
