@@ -25,7 +25,8 @@ def main() -> int:
     for script in sorted(BENCH_DIR.glob("bench_*.py")):
         print(f"running {script.name} ...", flush=True)
         done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=BENCH_DIR.parent)
-        body = done.stdout.strip() if done.returncode == 0 else f"FAILED ({done.returncode}):\n```\n{done.stderr[-2000:]}\n```"
+        failure = f"FAILED ({done.returncode}):\n```\n{done.stderr[-2000:]}\n```"
+        body = done.stdout.strip() if done.returncode == 0 else failure
         failed += done.returncode != 0
         sections.append(f"## {script.stem}\n\n{body}\n")
     (BENCH_DIR / "results.md").write_text("\n".join(sections), encoding="utf-8")

@@ -12,8 +12,15 @@ from deforum.depth.algorithms import DEFAULT_ALGORITHM, spec_for
 from deforum.depth.estimator import load_depth_estimator
 from deforum.depth.locate import DepthModelMissing, find_weights
 from deforum.depth.vid2depth import (
-    FRAME_PATTERN, IMAGE_EXTENSIONS, THRESHOLDING_CHOICES, DepthMapOptions, list_images, remove_tree, safe_name,
-    unique_folder, write_depth_maps,
+    FRAME_PATTERN,
+    IMAGE_EXTENSIONS,
+    THRESHOLDING_CHOICES,
+    DepthMapOptions,
+    list_images,
+    remove_tree,
+    safe_name,
+    unique_folder,
+    write_depth_maps,
 )
 from deforum.media.video import VideoError, extract_video_frames, probe_media, stitch_video
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from deforum.core import steps
 from deforum.core.frame_init import InitBuilder
-from deforum.core.inputs import RenderInputs, RenderServices
 from deforum.core.frame_params import frame_params, frame_seed
+from deforum.core.inputs import RenderInputs, RenderServices
 from deforum.core.plan import Segment
 from deforum.core.services import CancelToken
 from deforum.core.state import FrameState

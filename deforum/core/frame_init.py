@@ -10,7 +10,7 @@ import numpy as np
 
 from deforum.core import redo, steps
 from deforum.core.frame_params import FrameParams
-from deforum.core.guided import parse_guided_images, guided_init
+from deforum.core.guided import guided_init, parse_guided_images
 from deforum.core.inputs import RenderInputs
 from deforum.core.services import FlowEstimator
 from deforum.core.state import FrameState

@@ -20,16 +20,25 @@ from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken
 from deforum.core.sink import DiskFrameSink
-from deforum.core.steps import frame_size
 from deforum.core.state import FrameState
+from deforum.core.steps import frame_size
 from deforum.core.subtitles import FrameSubtitles
 from deforum.core.support import check_supported
 from deforum.media.frames_io import (
-    existing_frames, frame_filename, input_frame_filename, load_image_source, remove_stale_temp_files,
+    existing_frames,
+    frame_filename,
+    input_frame_filename,
+    load_image_source,
+    remove_stale_temp_files,
     substitute_batch_name,
 )
 from deforum.media.video import (
-    VideoError, delete_frames_after_verify, extract_video_frames, make_gif, resolve_soundtrack, stitch_video,
+    VideoError,
+    delete_frames_after_verify,
+    extract_video_frames,
+    make_gif,
+    resolve_soundtrack,
+    stitch_video,
 )
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule

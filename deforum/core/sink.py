@@ -51,7 +51,8 @@ class DiskFrameSink:
 
     def write_depth(self, frame: int, depth: np.ndarray) -> None:
         """Write one depth map PNG atomically."""
-        write_png_atomic(self.outdir / depth_filename(self.timestring, frame), depth_to_png(depth, self.depth_larger_is_nearer))
+        grey = depth_to_png(depth, self.depth_larger_is_nearer)
+        write_png_atomic(self.outdir / depth_filename(self.timestring, frame), grey)
 
     def save_state(self, state: FrameState) -> None:
         """Write the resume checkpoint atomically (uncompressed: it is rewritten after every segment)."""

@@ -10,7 +10,10 @@ from deforum.animation.keys import AnimationKeys
 from deforum.animation.motion import FrameMotion, apply_motion
 from deforum.core.frame_params import FrameParams
 from deforum.media.color import (
-    ColorReference, match_color, matches_after_generation, reference_follows_generation,
+    ColorReference,
+    match_color,
+    matches_after_generation,
+    reference_follows_generation,
 )
 from deforum.media.frames_io import load_image_source
 from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask
@@ -87,8 +90,9 @@ def coherence_after_generation(image: np.ndarray, sample: np.ndarray | None, fra
                                reference: ColorReference | None = None) -> np.ndarray:
     """The original's colour match of the generated image (frame 0 for Image mode; every frame unless legacy)."""
     anim = settings.anim
-    if anim.animation_mode == "Interpolation" or sample is None or not matches_after_generation(anim.color_coherence, frame=frame,
-                                                      legacy=anim.legacy_colormatch, has_reference=True):
+    matches = sample is not None and matches_after_generation(
+        anim.color_coherence, frame=frame, legacy=anim.legacy_colormatch, has_reference=True)
+    if anim.animation_mode == "Interpolation" or not matches:
         return image
     return match_color(image, reference if reference is not None else sample, anim.color_coherence)
 

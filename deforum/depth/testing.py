@@ -13,8 +13,13 @@ TINY_INIT_RANGE = 0.2
 
 def tiny_model(model_type: str, seed: int = 0) -> torch.nn.Module:
     """A random ~60k-weight Depth-Anything (``"depth_anything"``), DPT (``"dpt"``) or DPT-Hybrid model."""
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTConfig
-    from transformers import DPTForDepthEstimation
+    from transformers import (
+        DepthAnythingConfig,
+        DepthAnythingForDepthEstimation,
+        Dinov2Config,
+        DPTConfig,
+        DPTForDepthEstimation,
+    )
 
     torch.manual_seed(seed)
     if model_type == "depth_anything":

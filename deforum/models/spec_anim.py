@@ -1,8 +1,23 @@
 """Spec table: DeforumAnimArgs, the keyframes, motion, depth and hybrid settings."""
 
 from deforum.models.fields import (  # noqa: F401
-    BOOL, CHOICE, FLOAT, INDEX_CHOICE, INT, INT_TEXT, JSON_TEXT, LOOSE_CHOICE, MAPPING, MASK_FILL_CHOICES,
-    NUMBER, OPTIONAL_STR, SCHEDULE, STR, STR_SCHEDULE, F, FieldSpec,
+    BOOL,
+    CHOICE,
+    FLOAT,
+    INDEX_CHOICE,
+    INT,
+    INT_TEXT,
+    JSON_TEXT,
+    LOOSE_CHOICE,
+    MAPPING,
+    MASK_FILL_CHOICES,
+    NUMBER,
+    OPTIONAL_STR,
+    SCHEDULE,
+    STR,
+    STR_SCHEDULE,
+    F,
+    FieldSpec,
 )
 
 DEPTH_ALGORITHMS = (

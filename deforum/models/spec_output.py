@@ -1,8 +1,23 @@
 """Spec table: DeforumOutputArgs, ParseqArgs and LoopArgs."""
 
 from deforum.models.fields import (  # noqa: F401
-    BOOL, CHOICE, FLOAT, INDEX_CHOICE, INT, INT_TEXT, JSON_TEXT, LOOSE_CHOICE, MAPPING, MASK_FILL_CHOICES,
-    NUMBER, OPTIONAL_STR, SCHEDULE, STR, STR_SCHEDULE, F, FieldSpec,
+    BOOL,
+    CHOICE,
+    FLOAT,
+    INDEX_CHOICE,
+    INT,
+    INT_TEXT,
+    JSON_TEXT,
+    LOOSE_CHOICE,
+    MAPPING,
+    MASK_FILL_CHOICES,
+    NUMBER,
+    OPTIONAL_STR,
+    SCHEDULE,
+    STR,
+    STR_SCHEDULE,
+    F,
+    FieldSpec,
 )
 
 GUIDED_IMAGES_DEFAULT = (

@@ -7,7 +7,9 @@ import string
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from deforum.config.settings_io import dumps, load, save, to_file_dict
 from deforum.models.fields import Kind

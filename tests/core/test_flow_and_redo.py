@@ -30,7 +30,8 @@ class Recording(PreviewModelService):
 def settings(**changes: object):
     base = load(DATA / "compat/original/default_settings.txt")
     return base.replace(**{"W": 64, "H": 64, "seed": 11, "batch_name": "f", "legacy_colormatch": False,
-                           "animation_mode": "2D", "translation_x": "0: (3)", "skip_video_creation": True, "diffusion_cadence": 1,
+                           "animation_mode": "2D", "translation_x": "0: (3)", "skip_video_creation": True,
+                           "diffusion_cadence": 1,
                            **changes})
 
 

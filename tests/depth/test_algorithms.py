@@ -12,8 +12,14 @@ import pytest
 from deforum.animation.depth_z import depth_to_z
 from deforum.depth import resolve_algorithm
 from deforum.depth.algorithms import (
-    DEFAULT_ALGORITHM, MIDAS_ALGORITHM, SUPPORTED_MODELS, larger_is_nearer, mapping_notice, output_convention,
-    spec_for, to_convention,
+    DEFAULT_ALGORITHM,
+    MIDAS_ALGORITHM,
+    SUPPORTED_MODELS,
+    larger_is_nearer,
+    mapping_notice,
+    output_convention,
+    spec_for,
+    to_convention,
 )
 from deforum.models.spec_anim import DEPTH_ALGORITHMS
 

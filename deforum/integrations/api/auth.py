@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Optional, Union
+from typing import Union
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
@@ -52,7 +52,7 @@ def basic_auth(spec: AuthSpec) -> Callable[..., str]:
     scheme = HTTPBasic(auto_error=False, realm=REALM, description="The server's --auth user:password.")
     challenge = {"WWW-Authenticate": f'Basic realm="{REALM}"'}
 
-    def require_credentials(credentials: Optional[HTTPBasicCredentials] = Depends(scheme)) -> str:
+    def require_credentials(credentials: HTTPBasicCredentials | None = Depends(scheme)) -> str:
         """The authenticated user name."""
         if credentials is None or not credentials_match(known, credentials.username, credentials.password):
             raise HTTPException(status_code=401, detail="Authentication required: HTTP Basic user:password.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
@@ -11,7 +11,14 @@ from deforum.integrations.api import examples
 from deforum.integrations.api.auth import AuthSpec, basic_auth
 from deforum.integrations.api.jobs import JobQueue
 from deforum.integrations.api.models import (
-    Batch, BatchAccepted, BatchCancelled, InvalidSettings, JobCancelled, JobStatus, Message, NotFound,
+    Batch,
+    BatchAccepted,
+    BatchCancelled,
+    InvalidSettings,
+    JobCancelled,
+    JobStatus,
+    Message,
+    NotFound,
 )
 from deforum.integrations.api.simple import add_simple_routes
 from deforum.integrations.api.validate import InvalidRequest, Preflight, RequestPolicy, validate_batch
@@ -55,13 +62,13 @@ def add_batch_routes(router: APIRouter, queue: JobQueue, policy: RequestPolicy) 
         """Validate the settings like a settings file (422 naming each bad key) and queue one job per object."""
         return _submit(queue, policy, batch)
 
-    @router.get("/deforum_api/batches", response_model=Dict[str, List[str]], tags=[TAG],
+    @router.get("/deforum_api/batches", response_model=dict[str, list[str]], tags=[TAG],
                 summary="List batches and their job ids")
     async def list_batches() -> Any:
         """Every batch submitted since the server started, with its job ids."""
         return queue.batches()
 
-    @router.get("/deforum_api/batches/{batch_id}", response_model=List[JobStatus], tags=[TAG],
+    @router.get("/deforum_api/batches/{batch_id}", response_model=list[JobStatus], tags=[TAG],
                 summary="Statuses of a batch's jobs", responses={404: {"model": NotFound}})
     async def get_batch(batch_id: str) -> Any:
         """The status of every job in the batch."""
@@ -92,7 +99,7 @@ def _cancel(queue: JobQueue, job_id: str) -> bool:
 def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
     """GET /deforum_api/jobs, GET/DELETE /deforum_api/jobs/{id}."""
 
-    @router.get("/deforum_api/jobs", response_model=Dict[str, JobStatus], tags=[TAG],
+    @router.get("/deforum_api/jobs", response_model=dict[str, JobStatus], tags=[TAG],
                 summary="Statuses of every job")
     async def list_jobs() -> Any:
         """Every job since the server started, by id."""
@@ -124,8 +131,8 @@ def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
         return {"id": job_id, "message": "Job cancelled."}
 
 
-def build_router(queue: JobQueue, *, auth: Optional[AuthSpec] = None, allow_local_files: bool = False,
-                 preflight: Optional[Preflight] = None, batch_api: bool = True, simple_api: bool = True) -> APIRouter:
+def build_router(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False,
+                 preflight: Preflight | None = None, batch_api: bool = True, simple_api: bool = True) -> APIRouter:
     """The API on one router: the batch/job routes and/or the simple API, all behind Basic auth when given."""
     dependencies = [Depends(basic_auth(auth))] if auth else []
     router = APIRouter(dependencies=dependencies)

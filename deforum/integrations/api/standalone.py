@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import uvicorn
 from fastapi import FastAPI
@@ -82,7 +81,7 @@ def preview_render_fn(output_root: Path) -> RenderFn:
     return render
 
 
-def create_app(queue: JobQueue, *, auth: Optional[AuthSpec] = None, allow_local_files: bool = False) -> FastAPI:
+def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False) -> FastAPI:
     """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
     app = FastAPI(title="Deforum API", version=deforum.__version__, description=DESCRIPTION)
     app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
@@ -97,7 +96,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 7861
     outdir: Path = Path("outputs")
-    auth: Optional[str] = None
+    auth: str | None = None
     allow_local_files: bool = False
     access_log: bool = False
 
