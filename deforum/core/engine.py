@@ -126,11 +126,22 @@ class _Loop:
                     advance_prev=advance_prev, advance_next=advance_next)
             else:
                 image = steps.tween_image(prev, nxt, tween)
-            image = steps.grayscale_if(image, s)
+            image = self._overlay(frame, steps.grayscale_if(image, s), None)
             state = state.evolve(turbo_prev_img=prev, turbo_next_img=nxt, turbo_prev_idx=frame,
                                  turbo_next_idx=frame, prev_img=image)
             self._emit(frame, image, depth, seed, tween)
         return state
+
+    def _overlay(self, frame: int, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """overlay_mask: the init (or video frame) pasted back through the mask; never in Interpolation mode."""
+        masks, s = self.inputs.masks, self.inputs.settings
+        if masks is None or s.anim.animation_mode == "Interpolation":
+            return image
+        if s.anim.animation_mode == "Video Input":
+            background = steps.video_init(self.inputs.video_frames, frame, s)
+        else:
+            background = self.inputs.init_image
+        return masks.overlay(frame, image, background, mask if mask is not None else masks.base(frame))
 
     def _generate_image(self, request: GenerationRequest) -> np.ndarray:
         """One call to the model service."""
@@ -157,10 +168,11 @@ class _Loop:
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
         start = self.inits.build(frame, params, state)
         request = steps.build_request(params, s, start.image, start.strength)
-        image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction))
+        image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction,
+                                                           mask=start.mask))
         sample = start.color_sample
         image = steps.coherence_after_generation(image, sample, frame, s, self._prepared(sample))
-        image = steps.grayscale_if(image, s)
+        image = self._overlay(frame, steps.grayscale_if(image, s), start.mask)
         sample = steps.next_color_sample(image, sample, start.init_used, params.strength, s)
         state = state.evolve(prev_img=image, color_sample=sample, generation=state.generation + 1,
                              init_used=start.init_used)

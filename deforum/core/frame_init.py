@@ -32,6 +32,7 @@ class FrameInit:
     init_used: bool
     color_sample: np.ndarray | None
     color_correction: np.ndarray | None = None
+    mask: np.ndarray | None = None
 
 
 class InitBuilder:
@@ -46,7 +47,15 @@ class InitBuilder:
         self.guided = parse_guided_images(settings.loop.init_images, settings.anim.max_frames) if looping else None
 
     def build(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
-        """The FrameInit of `frame`."""
+        """The FrameInit of `frame`, with its inpainting mask."""
+        start = self._build(frame, params, state)
+        masks = self.inputs.masks
+        if masks is None or start.mask is not None or start.image is None:
+            return start
+        return dataclasses.replace(start, mask=masks.generation_mask(frame, start.image, composed=False))
+
+    def _build(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
+        """The FrameInit of `frame` by animation mode."""
         settings = self.inputs.settings
         mode = settings.anim.animation_mode
         if mode == "Video Input":
@@ -57,8 +66,8 @@ class InitBuilder:
         if mode == "Interpolation" or state.prev_img is None:
             image, strength = self._first_init()
             return FrameInit(image, strength, image is not None or state.init_used, state.color_sample)
-        image, sample = self._warped(frame, params, state)
-        return FrameInit(image, params.strength, True, sample)
+        image, sample, mask = self._warped(frame, params, state)
+        return FrameInit(image, params.strength, True, sample, mask=mask)
 
     def _guided(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
         """Guided images: the first guide starts the animation, later inits are blended toward the guides."""
@@ -67,9 +76,9 @@ class InitBuilder:
         if state.prev_img is None:
             first = load_image_source(self.guided.sources[0], size, setting="init_images")
             return FrameInit(first, strength, True, state.color_sample)
-        image, sample = self._warped(frame, params, state)
+        image, sample, mask = self._warped(frame, params, state)
         blended, correction = guided_init(image, self.guided, keys, frame, size)
-        return FrameInit(blended, strength, True, sample, correction)
+        return FrameInit(blended, strength, True, sample, correction, mask)
 
     def _first_init(self) -> tuple[np.ndarray | None, float]:
         """The first frame: the init image at `strength`, or txt2img (strength 0 without an init)."""
@@ -78,17 +87,22 @@ class InitBuilder:
             return self.inputs.init_image, min(1.0, max(0.0, a.strength))
         return None, 0.0 if a.strength_0_no_init else a.strength
 
-    def _warped(self, frame: int, params: FrameParams, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
-        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; and the sample."""
-        s, keys = self.inputs.settings, self.inputs.keys
+    def _warped(self, frame: int, params: FrameParams,
+                state: FrameState) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; sample; mask."""
+        s, keys, masks = self.inputs.settings, self.inputs.keys, self.inputs.masks
         warped = steps.warp(state.prev_img, s, keys, frame, self.depth(state.prev_img))
         warped, sample = steps.coherence_before_generation(warped, state.color_sample, s,
                                                            self.prepared(state.color_sample))
         warped = steps.grayscale_if(warped, s)
-        init = steps.prepare_init(warped, params, s)
+        noise_mask = masks.noise_mask(frame, warped) if masks else None
+        sharpen_mask = masks.init_alpha if masks and masks.use_mask else None
+        init = steps.prepare_init(warped, params, s, noise_mask=noise_mask, sharpen_mask=sharpen_mask)
+        mask = masks.generation_mask(frame, init, composed=True) if masks else None
         if self.inputs.preview or params.strength <= 0:
-            return init, sample
-        return self._redo(steps.build_request(params, s, init, params.strength), warped, state), sample
+            return init, sample, mask
+        request = dataclasses.replace(steps.build_request(params, s, init, params.strength), mask=mask)
+        return self._redo(request, warped, state), sample, mask
 
     def _redo(self, request: GenerationRequest, warped: np.ndarray, state: FrameState) -> np.ndarray:
         """Optical-flow redo, then diffusion redo, each replacing the init image."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys
+from deforum.core.masking import RenderMasks
 from deforum.core.plan import FramePlan
 from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
 from deforum.models.settings import Settings
@@ -34,3 +35,4 @@ class RenderInputs:
     init_image: np.ndarray | None = None
     video_frames: tuple[Path, ...] = ()
     preview: bool = False
+    masks: RenderMasks | None = None

@@ -16,6 +16,7 @@ from deforum.animation.keys import build_keys
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.inputs import RenderInputs, RenderServices
+from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken
@@ -170,7 +171,11 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     outdir.mkdir(parents=True, exist_ok=True)
     settings = guided_settings(settings)
     settings, video_frames = extract_input_frames(settings, outdir)
+    settings, mask_frames = extract_mask_frames(settings, outdir)
     inputs = render_inputs(settings, seed, video_frames)
+    if uses_masks(settings):
+        inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
+                                                               mask_frames))
     state = FrameState(color_sample=_coherence_image(settings))
     if resume:
         remove_stale_temp_files(outdir)

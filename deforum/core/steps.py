@@ -75,15 +75,17 @@ def coherence_before_generation(image: np.ndarray, sample: np.ndarray | None, se
     return match_color(image, reference if reference is not None else sample, mode), sample
 
 
-def prepare_init(image: np.ndarray, params: FrameParams, settings: Settings) -> np.ndarray:
+def prepare_init(image: np.ndarray, params: FrameParams, settings: Settings, *,
+                 noise_mask: np.ndarray | None = None, sharpen_mask: np.ndarray | None = None) -> np.ndarray:
     """Contrast, anti-blur and noise on the warped, colour-matched previous frame: the next init image."""
     contrasted = apply_contrast(image, params.contrast)
     if params.amount > 0:
-        contrasted = unsharp_mask(contrasted, params.kernel, params.sigma, params.amount, params.threshold)
+        contrasted = unsharp_mask(contrasted, params.kernel, params.sigma, params.amount, params.threshold,
+                                  mask=sharpen_mask)
     anim = settings.anim
     return add_noise(contrasted, params.noise, params.seed, noise_type=anim.noise_type,
                      perlin_octaves=anim.perlin_octaves, perlin_persistence=anim.perlin_persistence,
-                     perlin_w=PERLIN_W, perlin_h=PERLIN_H)
+                     perlin_w=PERLIN_W, perlin_h=PERLIN_H, mask=noise_mask)
 
 
 def coherence_after_generation(image: np.ndarray, sample: np.ndarray | None, frame: int, settings: Settings,

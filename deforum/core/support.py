@@ -9,13 +9,10 @@ RENDERABLE_MODES = ("2D", "3D", "Video Input", "Interpolation")
 
 def unsupported_features(settings: Settings) -> list[str]:
     """One message per enabled feature the engine does not render yet, each naming the setting to change."""
-    a, anim = settings.args, settings.anim
+    anim = settings.anim
     checks = [
         (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
          f"{anim.animation_mode!r} is not supported yet; use '2D', '3D', 'Video Input' or 'Interpolation'"),
-        (a.use_mask, "use_mask", "masks are not supported yet; set use_mask to false"),
-        (anim.use_mask_video, "use_mask_video", "mask videos are not supported yet; set use_mask_video to false"),
-        (anim.use_noise_mask, "use_noise_mask", "noise masks are not supported yet; set use_noise_mask to false"),
         (anim.hybrid_composite != "None", "hybrid_composite", "hybrid video is not supported yet; set it to 'None'"),
         (anim.hybrid_motion != "None", "hybrid_motion", "hybrid motion is not supported yet; set it to 'None'"),
         (anim.color_coherence == "Video Input", "color_coherence",

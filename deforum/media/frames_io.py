@@ -112,7 +112,7 @@ def load_image_source(
     path_or_url: str, size: tuple[int, int] | None = None, *, setting: str = "image path"
 ) -> np.ndarray:
     """Load an init/mask image from a local path or file:// URL as RGB uint8, resized (Lanczos) to (w, h) if given."""
-    path = _local_path(path_or_url, setting)
+    path = local_path(path_or_url, setting)
     if not path.is_file():
         raise ImageSourceError(
             f"{setting}: file not found: {path}. Check the path in the '{setting}' setting "
@@ -128,7 +128,7 @@ def load_image_source(
     return np.array(rgb, dtype=np.uint8)
 
 
-def _local_path(path_or_url: str, setting: str) -> Path:
+def local_path(path_or_url: str, setting: str) -> Path:
     """Resolve a setting value to a local path; URLs other than file:// are refused (offline-only)."""
     text = path_or_url.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':

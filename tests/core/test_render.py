@@ -110,8 +110,8 @@ def test_resume_without_a_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unsupported_feature_fails_before_the_first_frame(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="Setting 'use_mask'"):
-        render(tmp_path, use_mask=True)
+    with pytest.raises(SettingsError, match="Setting 'parseq_manifest'"):
+        render(tmp_path, parseq_manifest='{"rendered_frames": []}')
     assert not (tmp_path / "a").exists()
 
 
