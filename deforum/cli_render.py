@@ -47,7 +47,8 @@ def model_service(model: str | None, models_dir: str | None, preview: bool) -> M
 def needs_depth(settings: Settings) -> bool:
     """3D depth warping or saved depth maps need a depth model."""
     anim = settings.anim
-    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps
+    hybrid_depth = anim.hybrid_composite != "None" and anim.hybrid_comp_mask_type in ("Depth", "Video Depth")
+    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps or hybrid_depth
 
 
 def depth_service(settings: Settings, models_dir: str | None, preview: bool) -> DepthEstimator | None:
@@ -95,7 +96,8 @@ def flow_service(settings: Settings, models_dir: str | None, preview: bool) -> F
     """RAFT when optical-flow cadence or redo asks for it; a preview without its weights blends plainly."""
     anim = settings.anim
     wants_cadence = anim.optical_flow_cadence == "RAFT" and anim.diffusion_cadence > 1
-    if not (wants_cadence or anim.optical_flow_redo_generation == "RAFT"):
+    wants_hybrid = anim.hybrid_motion == "Optical Flow" and anim.hybrid_flow_method == "RAFT"
+    if not (wants_cadence or wants_hybrid or anim.optical_flow_redo_generation == "RAFT"):
         return None
     from deforum.media.flow import RaftWeightsMissingError, load_raft, raft_weights_path
 

@@ -119,6 +119,11 @@ class _Loop:
             advance_prev, advance_next = prev is not None and frame > state.turbo_prev_idx, frame > state.turbo_next_idx
             prev = steps.warp(prev, s, keys, frame, depth) if advance_prev else prev
             nxt = steps.warp(nxt, s, keys, frame, depth) if advance_next else nxt
+            if self.inputs.hybrid is not None:
+                prev, nxt = self.inputs.hybrid.tween_motion(
+                    frame, prev, nxt, keys, schedule_frame=segment.key_frame if segment.key_frame is not None
+                    else self.inputs.plan.max_frames - 1, advance_prev=advance_prev, advance_next=advance_next,
+                    prev_image=state.prev_img)
             if flow is not None:
                 flow = steps.warp(flow_to_relative(flow), s, keys, frame, depth)
                 prev, nxt, image = cadence_flow_blend(
@@ -166,12 +171,18 @@ class _Loop:
         """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
+        video_sample = inputs.hybrid.color_sample(frame) if inputs.hybrid is not None else None
+        if video_sample is not None:
+            state = state.evolve(color_sample=video_sample)
         start = self.inits.build(frame, params, state)
         request = steps.build_request(params, s, start.image, start.strength)
         image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction,
                                                            mask=start.mask))
+        if inputs.hybrid is not None:
+            image = inputs.hybrid.after_generation(frame, image, inputs.keys)
         sample = start.color_sample
-        image = steps.coherence_after_generation(image, sample, frame, s, self._prepared(sample))
+        image = steps.coherence_after_generation(image, sample, frame, s, self._prepared(sample),
+                                                 video_reference=inputs.hybrid is not None)
         image = self._overlay(frame, steps.grayscale_if(image, s), start.mask)
         sample = steps.next_color_sample(image, sample, start.init_used, params.strength, s)
         state = state.evolve(prev_img=image, color_sample=sample, generation=state.generation + 1,

@@ -92,6 +92,8 @@ class InitBuilder:
         """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; sample; mask."""
         s, keys, masks = self.inputs.settings, self.inputs.keys, self.inputs.masks
         warped = steps.warp(state.prev_img, s, keys, frame, self.depth(state.prev_img))
+        if self.inputs.hybrid is not None:
+            warped = self.inputs.hybrid.before_generation(frame, warped, keys)
         warped, sample = steps.coherence_before_generation(warped, state.color_sample, s,
                                                            self.prepared(state.color_sample))
         warped = steps.grayscale_if(warped, s)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys
+from deforum.core.hybrid_source import HybridVideo
 from deforum.core.masking import RenderMasks
 from deforum.core.plan import FramePlan
 from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
@@ -36,3 +37,4 @@ class RenderInputs:
     video_frames: tuple[Path, ...] = ()
     preview: bool = False
     masks: RenderMasks | None = None
+    hybrid: HybridVideo | None = None

@@ -15,6 +15,7 @@ import numpy as np
 from deforum.animation.keys import build_keys
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback, render
+from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
@@ -109,6 +110,19 @@ def extract_input_frames(settings: Settings, outdir: Path) -> tuple[Settings, tu
     return settings.replace(max_frames=count), frames
 
 
+def prepare_hybrid(settings: Settings, outdir: Path, timestring: str, video_frames: tuple[Path, ...],
+                   services: RenderServices) -> HybridVideo | None:
+    """Hybrid video when a composite or hybrid motion is chosen (ignored, with a warning, in Interpolation)."""
+    if not hybrid_available(settings):
+        return None
+    if settings.anim.animation_mode == "Interpolation":
+        log.warning("Hybrid video does nothing in Interpolation mode; hybrid settings are ignored.")
+        return None
+    frames = video_frames if settings.anim.animation_mode == "Video Input" else None
+    return HybridVideo.prepare(settings, outdir, timestring, frames=frames, depth=services.depth,
+                               flow=services.flow)
+
+
 def guided_settings(settings: Settings) -> Settings:
     """Guided images force seed_behavior 'schedule' and strength_0_no_init off, as the original did."""
     if not settings.loop.use_looper or settings.anim.animation_mode not in ("2D", "3D"):
@@ -171,8 +185,10 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     outdir.mkdir(parents=True, exist_ok=True)
     settings = guided_settings(settings)
     settings, video_frames = extract_input_frames(settings, outdir)
+    hybrid = prepare_hybrid(settings, outdir, timestring, video_frames, services)
+    settings = hybrid.adjust(settings) if hybrid else settings
     settings, mask_frames = extract_mask_frames(settings, outdir)
-    inputs = render_inputs(settings, seed, video_frames)
+    inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid)
     if uses_masks(settings):
         inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
                                                                mask_frames))

@@ -89,11 +89,12 @@ def prepare_init(image: np.ndarray, params: FrameParams, settings: Settings, *,
 
 
 def coherence_after_generation(image: np.ndarray, sample: np.ndarray | None, frame: int, settings: Settings,
-                               reference: ColorReference | None = None) -> np.ndarray:
-    """The original's colour match of the generated image (frame 0 for Image mode; every frame unless legacy)."""
+                               reference: ColorReference | None = None, *, video_reference: bool = False) -> np.ndarray:
+    """The original's colour match of the generated image (frame 0 for Image/Video Input; every frame unless legacy)."""
     anim = settings.anim
     matches = sample is not None and matches_after_generation(
-        anim.color_coherence, frame=frame, legacy=anim.legacy_colormatch, has_reference=True)
+        anim.color_coherence, frame=frame, legacy=anim.legacy_colormatch, has_reference=True,
+        video_reference=video_reference)
     if anim.animation_mode == "Interpolation" or not matches:
         return image
     return match_color(image, reference if reference is not None else sample, anim.color_coherence)

@@ -13,10 +13,6 @@ def unsupported_features(settings: Settings) -> list[str]:
     checks = [
         (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
          f"{anim.animation_mode!r} is not supported yet; use '2D', '3D', 'Video Input' or 'Interpolation'"),
-        (anim.hybrid_composite != "None", "hybrid_composite", "hybrid video is not supported yet; set it to 'None'"),
-        (anim.hybrid_motion != "None", "hybrid_motion", "hybrid motion is not supported yet; set it to 'None'"),
-        (anim.color_coherence == "Video Input", "color_coherence",
-         "'Video Input' colour coherence is not supported yet; use 'LAB', 'HSV', 'RGB', 'Image' or 'None'"),
         (bool((settings.parseq.parseq_manifest or "").strip()), "parseq_manifest",
          "Parseq manifests are not supported yet; clear parseq_manifest"),
         (any(getattr(settings.controlnet, f"cn_{n}_enabled") for n in range(1, 6)), "cn_N_enabled",
