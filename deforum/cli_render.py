@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import signal
@@ -123,6 +124,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not preview and not args.model:
         raise ValueError(NEEDS_MODEL)
     from deforum.depth import DEPTH_MODEL_CACHE
+    from deforum.integrations.postprocess import check_postprocess_weights, run_postprocess
+
+    check_postprocess_weights(settings, args.models_dir)
 
     services = RenderServices(model=model_service(args.model, args.models_dir, preview),
                               depth=depth_service(settings, args.models_dir, preview),
@@ -132,7 +136,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
     try:
         result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
-                            progress=update, subtitles=_srt_params(args.srt))
+                            progress=update, subtitles=_srt_params(args.srt),
+                            postprocess=functools.partial(run_postprocess, models_dir=args.models_dir))
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
@@ -140,8 +145,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     if result.cancelled:
         print(f"interrupted: {result.frames_written} frame(s) written; continue with --resume {result.timestring}",
               file=sys.stderr)
-    if result.video:
-        print(f"video: {result.video}", file=sys.stderr)
+    for video in (result.video, *result.extra_videos):
+        if video:
+            print(f"video: {video}", file=sys.stderr)
     print(result.outdir)
     return 0
 

@@ -149,3 +149,32 @@ def test_render_with_a_local_checkpoint_uses_diffusion(tmp_path: Path) -> None:
     assert len(list(outdir.glob("*_00000000[0-2].png"))) == 3
     saved = json.loads(next(outdir.glob("*_settings.txt")).read_text())
     assert saved["motion_preview_mode"] is False
+
+
+def test_render_runs_rife_post_processing_with_local_weights(tmp_path: Path) -> None:
+    from tests.integrations.test_postprocess_support import save_rife_weights
+
+    models = tmp_path / "models"
+    (models / "Deforum").mkdir(parents=True)
+    save_rife_weights(models / "Deforum" / "RIFE46.pkl")
+    done = run_cli("render", str(DEFAULTS), "--preview", "--outdir", str(tmp_path / "out"), "--models-dir",
+                   str(models), "--set", "W=64", "--set", "H=64", "--set", "max_frames=4", "--set", "batch_name=pp",
+                   "--set", "frame_interpolation_engine=RIFE v4.6", "--set", "frame_interpolation_x_amount=2",
+                   "--set", "animation_mode=2D")
+    assert done.returncode == 0, done.stderr
+    outdir = Path(done.stdout.strip().splitlines()[-1])
+    interpolated = list(outdir.glob("*_RIFE_x2.mp4"))
+    assert len(interpolated) == 1
+    from deforum.media.video import count_video_frames, probe_media
+
+    assert count_video_frames(str(interpolated[0])) == 7
+    assert probe_media(str(interpolated[0])).fps == pytest.approx(30)
+
+
+def test_missing_rife_weights_fail_before_rendering(tmp_path: Path) -> None:
+    done = run_cli("render", str(DEFAULTS), "--preview", "--outdir", str(tmp_path / "out"), "--models-dir",
+                   str(tmp_path / "empty"), "--set", "frame_interpolation_engine=RIFE v4.6", "--set", "W=64",
+                   "--set", "H=64", "--set", "batch_name=none")
+    assert done.returncode == 2
+    assert "RIFE46.pkl" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out" / "none").exists()

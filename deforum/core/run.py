@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from deforum.prompt.blend import build_interpolated_prompt_schedule
 from deforum.prompt.schedule import build_prompt_schedule
 
 log = logging.getLogger(__name__)
+PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RunResult:
     frames_written: int
     cancelled: bool
     video: Path | None
+    extra_videos: tuple[Path, ...] = ()
 
 
 def new_timestring() -> str:
@@ -170,10 +172,12 @@ def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: C
 
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
-               timestring: str | None = None, subtitles: Collection[str] | None = None) -> RunResult:
+               timestring: str | None = None, subtitles: Collection[str] | None = None,
+               postprocess: PostProcess | None = None) -> RunResult:
     """Render settings into `<root>/<batch_name>/`; resume continues the run with that timestring.
 
-    `subtitles` lists the parameters to print in `<timestring>.srt` (None: no .srt).
+    `subtitles` lists the parameters to print in `<timestring>.srt` (None: no .srt); `postprocess` runs after
+    the video is stitched (upscaling and frame interpolation, from integrations).
     """
     check_supported(settings)
     timestring = resume or timestring or new_timestring()
@@ -207,24 +211,27 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
         sink.close()
     if not outcome.cancelled:
         sink.clear_state()
-    video = finish_video(settings, outdir, timestring)
-    return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video)
+    video, extra = finish_video(settings, outdir, timestring, postprocess)
+    return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video, extra)
 
 
-def finish_video(settings: Settings, outdir: Path, timestring: str) -> Path | None:
-    """Stitch the frames that exist (0..n without gaps) into `<timestring>.mp4`, then gif and clean-up."""
+def finish_video(settings: Settings, outdir: Path, timestring: str,
+                 postprocess: PostProcess | None = None) -> tuple[Path | None, tuple[Path, ...]]:
+    """Stitch the frames that exist (0..n without gaps) into `<timestring>.mp4`, then gif, post-processing
+    (upscaling, interpolation) and clean-up; returns the video and the extra videos."""
     out = settings.output
     frames = existing_frames(outdir, timestring)
     count = next((i for i, f in enumerate(frames) if f != i), len(frames))
     if out.skip_video_creation or count == 0:
-        return None
+        return None, ()
     pattern = str(outdir / f"{timestring}_%09d.png")
     soundtrack = resolve_soundtrack(out.add_soundtrack, out.soundtrack_path, settings.anim.video_init_path)
     video = outdir / f"{timestring}.mp4"
     stitch_video(pattern, str(video), out.fps, frame_count=count, soundtrack=soundtrack)
     if out.make_gif:
         make_gif(pattern, str(outdir / f"{timestring}.gif"), out.fps)
+    extra = tuple(postprocess(settings, outdir, timestring, video)) if postprocess else ()
     if out.delete_imgs:
         delete_frames_after_verify(str(outdir), timestring, count, str(video))
     log.info("Video: %s (%d frames of %s)", video, count, frame_filename(timestring, 0))
-    return video
+    return video, extra

@@ -1,0 +1,61 @@
+"""Finding post-processing weights on disk (never downloading): RIFE, FILM and Real-ESRGAN files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+MODELS_DIR_ENV = "DEFORUM_MODELS_DIR"
+
+
+class ModelWeightsMissing(FileNotFoundError):
+    """A post-processing model's weights file is not on disk; the message names the file and where to put it."""
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """What a model needs: its label, accepted file names, sub-folders searched, and where to get the file."""
+
+    label: str
+    names: tuple[str, ...]
+    subfolders: tuple[str, ...]
+    source: str
+
+
+def models_roots(models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Models folders searched, first wins: ``models_dir``, $DEFORUM_MODELS_DIR, then ./models (the WebUI's)."""
+    roots: list[Path] = []
+    for candidate in (models_dir, os.environ.get(MODELS_DIR_ENV), Path.cwd() / "models"):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if path not in roots:
+                roots.append(path)
+    return roots
+
+
+def candidate_paths(spec: WeightsFile, models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Every path checked for ``spec``, in order."""
+    return [root / sub / name if sub else root / name
+            for root in models_roots(models_dir) for sub in spec.subfolders for name in spec.names]
+
+
+def find_weights_file(spec: WeightsFile, models_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The first existing weights file for ``spec``; ModelWeightsMissing (saying where to put it) when none."""
+    paths = candidate_paths(spec, models_dir)
+    for path in paths:
+        if path.is_file():
+            return path
+    raise ModelWeightsMissing(missing_message(spec, paths))
+
+
+def missing_message(spec: WeightsFile, searched: Sequence[Path]) -> str:
+    """The error text: which file, where to place it, where it comes from, and what was searched."""
+    root = models_roots()[0] if not searched else searched[0].parent
+    names = " or ".join(spec.names)
+    shown = "\n".join(f"  {path}" for path in searched[:12])
+    more = f"\n  … and {len(searched) - 12} more" if len(searched) > 12 else ""
+    return (f"{spec.label} weights were not found, and Deforum never downloads weights.\n"
+            f"Put {names} in {root} (or pass --models-dir / set ${MODELS_DIR_ENV} to the models folder that "
+            f"holds Deforum/).\nGet it from: {spec.source}\nSearched:\n{shown}{more}")
