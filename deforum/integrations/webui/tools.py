@@ -1,0 +1,57 @@
+"""The Output panel's tools in the WebUI: frames to video, vid2depth; and the frames a run leaves for the gallery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deforum.core.run import RunResult
+from deforum.integrations.webui import host, options
+
+DEFAULT_DEPTH = "Depth-Anything-V2-Small"
+GALLERY_FRAMES = 12
+
+
+def ffmpeg_args() -> dict[str, object]:
+    """The ffmpeg location, CRF and preset from the Deforum settings section."""
+    return {"ffmpeg": options.get("deforum_ffmpeg_location") or None, "crf": int(options.get("deforum_ffmpeg_crf")),
+            "preset": str(options.get("deforum_ffmpeg_preset"))}
+
+
+def recent_frames(result: RunResult, count: int = GALLERY_FRAMES) -> list[str]:
+    """The last `count` frame files a run wrote (for the gallery), oldest first."""
+    frames = sorted(Path(result.outdir).glob(f"{result.timestring}_[0-9]*.png"))
+    frames = [f for f in frames if f.stem.rsplit("_", 1)[-1].isdigit()]
+    return [str(f) for f in frames[-count:]]
+
+
+def frames_to_video(image_path: str, fps: float, soundtrack: str = "") -> str:
+    """Stitch a `%09d` frame sequence into `<its folder>/<folder name>.mp4` (`_1`, `_2`... when taken)."""
+    from deforum.integrations.frame_stream import pattern_paths
+    from deforum.media.video import stitch_video
+
+    pattern = str(Path(image_path.strip().strip('"')).expanduser())
+    paths, start = pattern_paths(pattern)
+    folder = Path(pattern).parent
+    out, number = folder / f"{folder.resolve().name}.mp4", 1
+    while out.exists():
+        out, number = folder / f"{folder.resolve().name}_{number}.mp4", number + 1
+    result = stitch_video(pattern, str(out), float(fps), start_number=start, frame_count=len(paths),
+                          soundtrack=soundtrack.strip() or None, **ffmpeg_args())
+    return result.path
+
+
+def depth_choices() -> list[str]:
+    """The depth models vid2depth can use."""
+    from deforum.depth import SUPPORTED_MODELS
+
+    return list(SUPPORTED_MODELS)
+
+
+def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
+    """Depth maps of a video, image or folder (into outputs/frame-depth/), with the WebUI's depth models."""
+    from deforum.depth_cli import run_depth_command
+
+    args = ffmpeg_args()
+    return run_depth_command(source.strip().strip('"'), algorithm=algorithm, models_dir=str(host.models_dir()),
+                             device=host.device(), keep_imgs=keep_imgs, crf=int(args["crf"]),
+                             preset=str(args["preset"]), ffmpeg=args["ffmpeg"], show_progress=False)

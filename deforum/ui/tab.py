@@ -1,0 +1,142 @@
+"""The Deforum tab: the layout table walked into gradio blocks, the output column and the events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from deforum.ui import actions
+from deforum.ui.components import gradio, initial_visibility, make_component, updates, visibility_handler
+from deforum.ui.layout import PANELS, Node
+from deforum.ui.specs import ComponentSpec, component_specs, ui_keys
+from deforum.ui.visibility import rules_by_trigger
+from deforum.ui.widgets import WIDGETS, OutputColumn, build_output_column
+
+HEADER = ("<p><b>Deforum</b>: keyframed camera motion plus diffusion. Set the panels, then Generate. "
+          "Frames and the video go to the img2img output folder unless the WebUI settings say otherwise.</p>")
+
+
+def host_choices() -> dict[str, list[str]]:
+    """The WebUI's samplers and schedule types for the dropdowns (none outside a WebUI)."""
+    try:
+        from deforum.integrations.webui import host
+
+        return {"sampler": host.sampler_names(), "scheduler": host.scheduler_names()}
+    except (ImportError, AttributeError):
+        return {}
+
+
+class TabBuilder:
+    """Walks the layout table, creating one component per setting and the named widgets."""
+
+    def __init__(self, gr: Any, specs: Mapping[str, ComponentSpec]) -> None:
+        self.gr, self.specs = gr, specs
+        self.shown = initial_visibility(specs)
+        self.components: dict[str, Any] = {}
+        self.widgets: dict[str, Any] = {}
+
+    def nodes(self, nodes: tuple[Node, ...]) -> None:
+        """Build a sequence of layout nodes."""
+        for node in nodes:
+            self.node(node)
+
+    def node(self, node: Node) -> None:
+        """Build one layout node (row, tabs, tab, accordion, widget or note)."""
+        gr, kind = self.gr, node[0]
+        if kind == "row":
+            with gr.Row():
+                for key in node[1]:
+                    self.components[key] = make_component(gr, self.specs[key], self.shown[key])
+        elif kind == "tabs":
+            with gr.Tabs():
+                self.nodes(node[1])
+        elif kind == "tab":
+            with gr.Tab(node[1]):
+                self.nodes(node[2])
+        elif kind == "accordion":
+            with gr.Accordion(node[1], open=node[3]):
+                self.nodes(node[2])
+        elif kind == "widget":
+            self.widgets.update(WIDGETS[node[1]](gr))
+        else:
+            gr.Markdown(node[1])
+
+    def hidden(self, keys: list[str]) -> None:
+        """Components for the keys the layout does not show (their values still round-trip)."""
+        for key in keys:
+            if key not in self.components:
+                self.components[key] = make_component(self.gr, self.specs[key], False)
+
+
+def build_tab(specs: Mapping[str, ComponentSpec] | None = None) -> Any:
+    """The tab's Blocks: settings panels on the left, Generate and the results on the right."""
+    gr = gradio()
+    specs = specs or component_specs(actions.initial_settings(), host_choices())
+    keys = ui_keys()
+    with gr.Blocks(analytics_enabled=False) as blocks:
+        builder = TabBuilder(gr, specs)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, variant="panel"):
+                gr.HTML(HEADER)
+                with gr.Tabs(elem_id="deforum_panels"):
+                    builder.nodes(PANELS)
+                builder.hidden(keys)
+            with gr.Column(scale=1, variant="compact"):
+                column = build_output_column(gr)
+        wire_events(gr, builder, column, keys)
+    return blocks
+
+
+def _named(keys: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
+    """The components' values by key."""
+    return dict(zip(keys, values))
+
+
+def generate_handler(gr: Any, keys: list[str]) -> Callable[..., list[Any]]:
+    """Generate's handler: (task id, batch on, batch files, *setting values) -> gallery, video, resume, info, log."""
+
+    def handler(_task_id: Any, batch_enabled: bool, batch_files: Any, *values: Any) -> list[Any]:
+        """Render and show the results."""
+        out = actions.generate(_named(keys, values), bool(batch_enabled), batch_files)
+        resume = gr.update(value=out.timestring) if out.timestring else gr.update()
+        return [out.gallery, out.video, resume, out.info, out.log]
+
+    return handler
+
+
+def wrap_for_webui(handler: Callable[..., list[Any]], gr: Any) -> Callable[..., list[Any]]:
+    """Run the handler the way the WebUI runs its own generations (queue lock, progress); bare without a WebUI."""
+    try:
+        from deforum.integrations.webui import host
+
+        return host.wrap_gpu_call(handler, extra_outputs=[None, None, gr.update(), ""])
+    except ImportError:
+        return handler
+
+
+def wire_events(gr: Any, builder: TabBuilder, column: OutputColumn, keys: list[str]) -> None:
+    """Connect buttons, loaders and the show/hide rules."""
+    comps, widgets = builder.components, builder.widgets
+    fields = [comps[k] for k in keys]
+    column.wire_generate(gr, wrap_for_webui(generate_handler(gr, keys), gr),
+                         [widgets["batch_enabled"], widgets["batch_files"], *fields], comps["resume_timestring"])
+    column.save.click(fn=lambda path, *values: actions.save_settings(path, _named(keys, values)),
+                      inputs=[column.settings_path, *fields], outputs=[column.log])
+    column.load.click(fn=lambda path: _loaded(gr, actions.load_settings(path, keys), len(keys)),
+                      inputs=[column.settings_path], outputs=[*fields, column.log])
+    video_keys = actions.output_keys(keys)
+    widgets["load_video_settings"].click(
+        fn=lambda path: _loaded(gr, actions.load_video_settings(path, keys), len(video_keys)),
+        inputs=[widgets["video_settings_path"]], outputs=[*(comps[k] for k in video_keys), column.log])
+    widgets["batch_enabled"].change(fn=lambda on: gr.update(visible=bool(on)), inputs=[widgets["batch_enabled"]],
+                                    outputs=[widgets["batch_files"]], queue=False)
+    for trigger, rules in rules_by_trigger().items():
+        targets = [comps[t] for rule in rules for t in rule.targets]
+        comps[trigger].change(fn=visibility_handler(gr, rules), inputs=[comps[trigger]], outputs=targets,
+                              queue=False)
+
+
+def _loaded(gr: Any, loaded: tuple[list[Any] | None, str], count: int) -> list[Any]:
+    """A loader's values (or no-op updates) followed by its message."""
+    values, text = loaded
+    return [*updates(gr, values, count), text]

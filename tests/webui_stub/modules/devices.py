@@ -1,0 +1,3 @@
+"""Stub of modules.devices."""
+
+device = "cpu"
