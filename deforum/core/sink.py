@@ -13,6 +13,10 @@ from deforum.core.subtitles import FrameSubtitles
 from deforum.media.frames_io import depth_filename, frame_filename, write_png_atomic
 
 
+class FrameWriteError(OSError):
+    """A frame could not be written (disk full, permissions); the render can be resumed."""
+
+
 def checkpoint_path(outdir: str | os.PathLike, timestring: str) -> Path:
     """The resume checkpoint of a run (hidden, so the original's frame counting ignores it)."""
     return Path(outdir) / f".deforum-resume-{timestring}.npz"
@@ -41,8 +45,14 @@ class DiskFrameSink:
         self.outdir.mkdir(parents=True, exist_ok=True)
 
     def write_frame(self, frame: int, image: np.ndarray) -> None:
-        """Write one frame PNG atomically."""
-        write_png_atomic(self.outdir / frame_filename(self.timestring, frame), image)
+        """Write one frame PNG atomically; a failed write says what to do and that earlier frames are intact."""
+        path = self.outdir / frame_filename(self.timestring, frame)
+        try:
+            write_png_atomic(path, image)
+        except OSError as err:
+            raise FrameWriteError(err.errno, f"Could not write frame {frame} to {path}: {err.strerror or err}. "
+                                  f"The frames before it are complete; free disk space and continue with "
+                                  f"--resume {self.timestring}.") from err
 
     def write_info(self, frame: int, seed: int, tween: float | None) -> None:
         """Add the frame's cue to the .srt when subtitles are on."""
