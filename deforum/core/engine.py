@@ -15,7 +15,7 @@ from deforum.core.frame_init import InitBuilder
 from deforum.core.frame_params import frame_params, frame_seed
 from deforum.core.inputs import RenderInputs, RenderServices
 from deforum.core.plan import Segment
-from deforum.core.services import CancelToken
+from deforum.core.services import CancelToken, RenderCancelled
 from deforum.core.state import FrameState
 from deforum.media.color import ColorReference, prepare_reference
 from deforum.media.flow import cadence_flow_blend, cadence_flow_start, flow_to_relative
@@ -213,6 +213,8 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
                 state = loop.diffuse(segment.key_frame, state)
             except BlankFrameStop as stop:
                 log.warning("%s Stopping; the frames written so far are kept.", stop)
+                return RenderOutcome(loop.written, True, state)
+            except RenderCancelled:
                 return RenderOutcome(loop.written, True, state)
         state = state.evolve(next_segment=index + 1)
         sink.save_state(state)

@@ -175,3 +175,26 @@ def test_disk_full_is_a_clear_error_and_the_run_resumes_identically(tmp_path: Pa
     for i in range(8):
         name = f"20240101000000_{i:09}.png"
         assert (resumed.outdir / name).read_bytes() == (full.outdir / name).read_bytes()
+
+
+class CancelInside(PreviewModelService):
+    """A service that is cancelled while generating its third frame (as a diffusion service would be)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def generate(self, request, cancel=None):
+        from deforum.core.services import RenderCancelled
+
+        self.calls += 1
+        if self.calls == 3:
+            raise RenderCancelled()
+        return super().generate(request, cancel)
+
+
+def test_cancel_during_generation_keeps_frames_and_makes_the_video(tmp_path: Path) -> None:
+    result = run_render(small_settings(max_frames=6, diffusion_cadence=1), RenderServices(model=CancelInside()),
+                        tmp_path, timestring="20240101000000")
+    assert result.cancelled and result.frames_written == 2
+    assert count_video_frames(str(result.video)) == 2
