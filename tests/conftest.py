@@ -30,3 +30,18 @@ def example_video() -> Path:
     if not path.is_file():
         pytest.skip("shared/compat/original/example_init_vid.mp4 is not present")
     return path
+
+
+class RecordingPreviewService:
+    """A motion-preview model service that records every request it is given."""
+
+    def __init__(self) -> None:
+        from deforum.core.preview import PreviewModelService
+
+        self.preview = PreviewModelService()
+        self.requests: list = []
+
+    def generate(self, request, cancel=None):
+        """Record the request, then answer as the preview does."""
+        self.requests.append(request)
+        return self.preview.generate(request, cancel)

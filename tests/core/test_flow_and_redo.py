@@ -12,19 +12,7 @@ from deforum.core.preview import PreviewModelService
 from deforum.core.redo import redo_seed
 from deforum.core.run import run_render
 from deforum.media.frames_io import read_image
-from tests.conftest import DATA
-
-
-class Recording(PreviewModelService):
-    """Records every request."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = []
-
-    def generate(self, request, cancel=None):
-        self.requests.append(request)
-        return super().generate(request, cancel)
+from tests.conftest import DATA, RecordingPreviewService
 
 
 def settings(**changes: object):
@@ -50,7 +38,7 @@ def test_optical_flow_cadence_changes_the_in_between_frames(tmp_path: Path) -> N
 
 
 def test_diffusion_redo_generates_extra_times_with_reproducible_seeds(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     run_render(settings(max_frames=3, diffusion_redo="2"), RenderServices(model=service), tmp_path,
                timestring="20240101000000")
     seeds = [r.seed for r in service.requests]
@@ -61,7 +49,7 @@ def test_diffusion_redo_generates_extra_times_with_reproducible_seeds(tmp_path: 
 
 
 def test_redo_is_skipped_in_motion_preview(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     run_render(settings(max_frames=3, diffusion_redo="2", optical_flow_redo_generation="DIS Fine",
                         motion_preview_mode=True), RenderServices(model=service), tmp_path,
                timestring="20240101000000")
@@ -69,13 +57,13 @@ def test_redo_is_skipped_in_motion_preview(tmp_path: Path) -> None:
 
 
 def test_optical_flow_redo_adds_one_generation(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     run_render(settings(max_frames=3, optical_flow_redo_generation="DIS Fine"), RenderServices(model=service),
                tmp_path, timestring="20240101000000")
     assert [r.seed for r in service.requests][1:3] == [redo_seed(11, 1, "flow", 0), 12]
 
 
-class BlankUntil(Recording):
+class BlankUntil(RecordingPreviewService):
     """Returns black frames for the first `blanks` generations."""
 
     def __init__(self, blanks: int) -> None:

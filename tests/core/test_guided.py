@@ -12,20 +12,9 @@ from deforum.animation.keys import build_keys
 from deforum.config.settings_io import load
 from deforum.core.engine import RenderServices
 from deforum.core.guided import GuidedImagesError, blend_factor, guide_index, parse_guided_images
-from deforum.core.preview import PreviewModelService
 from deforum.core.run import run_render
 from deforum.media.frames_io import write_png_atomic
-from tests.conftest import DATA
-
-
-class Recording(PreviewModelService):
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = []
-
-    def generate(self, request, cancel=None):
-        self.requests.append(request)
-        return super().generate(request, cancel)
+from tests.conftest import DATA, RecordingPreviewService
 
 
 def guides(tmp_path: Path) -> str:
@@ -60,7 +49,7 @@ def test_guided_render_starts_from_the_first_guide_and_blends_toward_the_next(tm
         W=64, H=64, max_frames=7, diffusion_cadence=1, animation_mode="2D", use_looper=True, seed=2,
         init_images=guides(tmp_path), batch_name="g", skip_video_creation=True, noise_schedule="0:(0)",
         image_strength_schedule="0:(0.75)")
-    service = Recording()
+    service = RecordingPreviewService()
     result = run_render(settings, RenderServices(model=service), tmp_path, timestring="20240101000000")
     first, later = service.requests[0], service.requests[5]
     assert np.abs(first.init_image.astype(int) - (220, 20, 20)).max() <= 1

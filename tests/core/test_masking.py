@@ -12,17 +12,7 @@ from deforum.core.preview import PreviewModelService
 from deforum.core.run import run_render
 from deforum.media.frames_io import read_image, write_png_atomic
 from deforum.media.video import stitch_video
-from tests.conftest import DATA
-
-
-class Recording(PreviewModelService):
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = []
-
-    def generate(self, request, cancel=None):
-        self.requests.append(request)
-        return super().generate(request, cancel)
+from tests.conftest import DATA, RecordingPreviewService
 
 
 def half_mask(tmp_path: Path) -> Path:
@@ -44,7 +34,7 @@ def settings(tmp_path: Path, **changes: object):
 
 
 def test_mask_file_reaches_every_img2img_request(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     run_render(settings(tmp_path), RenderServices(model=service), tmp_path / "out", timestring="20240101000000")
     first, later = service.requests[0], service.requests[2]
     assert first.init_image is None and first.mask is None
@@ -52,7 +42,7 @@ def test_mask_file_reaches_every_img2img_request(tmp_path: Path) -> None:
 
 
 def test_invert_mask_is_passed_to_the_service_with_the_mask(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     run_render(settings(tmp_path, invert_mask=True), RenderServices(model=service), tmp_path / "out",
                timestring="20240101000000")
     request = service.requests[2]
@@ -60,7 +50,7 @@ def test_invert_mask_is_passed_to_the_service_with_the_mask(tmp_path: Path) -> N
 
 
 def test_mask_expressions_compose_per_frame(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     run_render(settings(tmp_path, mask_schedule='0: ("!{video_mask}"), 2: ("{everywhere}")'),
                RenderServices(model=service), tmp_path / "out", timestring="20240101000000")
     assert service.requests[1].mask[:, :32].max() == 0 and service.requests[1].mask[:, 32:].min() == 255
@@ -93,7 +83,7 @@ def test_mask_video_limits_max_frames_and_is_extracted(tmp_path: Path) -> None:
         frame[:, : 16 * (i + 1)] = 255
         write_png_atomic(tmp_path / f"m_{i:09}.png", frame)
     stitch_video(str(tmp_path / "m_%09d.png"), str(tmp_path / "mask.mp4"), 3, crf=0, preset="ultrafast")
-    service = Recording()
+    service = RecordingPreviewService()
     result = run_render(settings(tmp_path, use_mask=False, use_mask_video=True,
                                  video_mask_path=str(tmp_path / "mask.mp4"), max_frames=10),
                         RenderServices(model=service), tmp_path / "out", timestring="20240101000000")

@@ -13,7 +13,7 @@ from deforum.core.preview import PreviewModelService, mock_generation
 from deforum.core.run import run_render
 from deforum.media.frames_io import existing_frames, read_image, write_png_atomic
 from deforum.media.video import stitch_video
-from tests.conftest import DATA
+from tests.conftest import DATA, RecordingPreviewService
 
 COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30), (30, 200, 200), (200, 30, 200)]
 
@@ -27,17 +27,6 @@ def make_video(folder: Path) -> Path:
     return video
 
 
-class Recording(PreviewModelService):
-    """A preview service that records each request."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = []
-
-    def generate(self, request, cancel=None):
-        self.requests.append(request)
-        return super().generate(request, cancel)
-
 
 def base(**changes: object):
     settings = load(DATA / "compat/original/default_settings.txt")
@@ -47,7 +36,7 @@ def base(**changes: object):
 
 def test_video_input_diffuses_every_extracted_frame(tmp_path: Path) -> None:
     video = make_video(tmp_path)
-    service = Recording()
+    service = RecordingPreviewService()
     result = run_render(base(animation_mode="Video Input", video_init_path=str(video), extract_nth_frame=2,
                              max_frames=100, diffusion_cadence=3, strength_schedule="0: (0.65)"),
                         RenderServices(model=service), tmp_path / "out", timestring="20240101000000")
@@ -71,7 +60,7 @@ def test_video_input_missing_video_names_the_setting(tmp_path: Path) -> None:
 
 
 def test_interpolation_blends_prompts_and_makes_each_frame_from_scratch(tmp_path: Path) -> None:
-    service = Recording()
+    service = RecordingPreviewService()
     result = run_render(base(animation_mode="Interpolation", max_frames=5, diffusion_cadence=4,
                              prompts={"0": "a cat", "4": "a dog"}, animation_prompts_negative="",
                              skip_video_creation=True),
