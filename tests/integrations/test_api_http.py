@@ -152,8 +152,9 @@ def test_bad_requests_are_400_or_422_naming_the_key(server: Server) -> None:
     assert {tuple(p["loc"]) for p in body["detail"]} == {
         ("body", "deforum_settings", 1, key) for key in ("strength_schedule", "animation_mode", "W")}
     assert "strength_schedule" in body["message"] and "animation_mode" in body["message"]
-    unsupported = server.client.post("/deforum_api/batches", json={"deforum_settings": {**TINY, "use_mask": True}})
-    assert unsupported.status_code == 422 and unsupported.json()["detail"][0]["loc"][-1] == "use_mask"
+    wan = {**TINY, "animation_mode": "Wan Video"}
+    unsupported = server.client.post("/deforum_api/batches", json={"deforum_settings": wan})
+    assert unsupported.status_code == 422 and unsupported.json()["detail"][0]["loc"][-1] == "animation_mode"
     assert len(server.client.get("/deforum_api/jobs").json()) == before
 
 
