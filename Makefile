@@ -6,7 +6,7 @@ STAMP := $(VENV)/.deforum-installed
 OUTDIR ?= outputs
 JOBS ?= 2
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench fuzz lint venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest tests/test_fuzz.py -p no:randomly
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check deforum tests bench
 
 clean:
 	rm -rf $(OUTDIR) .pytest_cache build *.egg-info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 import sys
@@ -22,14 +23,17 @@ def main() -> int:
     """Run the benches in order; a failing bench is reported, the others still run."""
     sections = [f"# Benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M')} on {machine_description()}\n"]
     failed = 0
+    results: dict[str, dict] = {"machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M")}
     for script in sorted(BENCH_DIR.glob("bench_*.py")):
         print(f"running {script.name} ...", flush=True)
         done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=BENCH_DIR.parent)
         failure = f"FAILED ({done.returncode}):\n```\n{done.stderr[-2000:]}\n```"
         body = done.stdout.strip() if done.returncode == 0 else failure
         failed += done.returncode != 0
+        results[script.stem] = {"returncode": done.returncode, "output": body}
         sections.append(f"## {script.stem}\n\n{body}\n")
     (BENCH_DIR / "results.md").write_text("\n".join(sections), encoding="utf-8")
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"wrote {BENCH_DIR / 'results.md'}")
     return 1 if failed else 0
 

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deforum.animation.schedules import ScheduleError, evaluate_schedule, evaluate_string_schedule
 from deforum.config.settings_io import load

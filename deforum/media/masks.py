@@ -12,8 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageEnhance, UnidentifiedImageError
 
-from deforum.media.frames_io import ImageSourceError, load_image_source
-from deforum.media.frames_io import local_path
+from deforum.media.frames_io import ImageSourceError, load_image_source, local_path
 
 Size = tuple[int, int]
 

@@ -11,8 +11,14 @@ import pytest
 from deforum.integrations.diffusers import tokenizer as tokenizer_module
 from deforum.integrations.diffusers.prompts import CHUNK, PromptEncoder, parse_weights, tokenize
 from deforum.integrations.diffusers.testing import TINY_MERGES, write_tiny_tokenizer
-from deforum.integrations.diffusers.tokenizer import (BPE_FILE, TOKENIZER_ENV, TokenizerNotFound, clip_vocab,
-                                                      find_tokenizer, load_clip_tokenizer)
+from deforum.integrations.diffusers.tokenizer import (
+    BPE_FILE,
+    TOKENIZER_ENV,
+    TokenizerNotFound,
+    clip_vocab,
+    find_tokenizer,
+    load_clip_tokenizer,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def _schedule_options(schedule: str, notices: list[str]) -> dict[str, Any]:
     return dict(options)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _accepted_options(cls_name: str) -> frozenset[str]:
     """The constructor options a diffusers scheduler class takes."""
     import diffusers
