@@ -27,8 +27,10 @@ def _progress_bar(total: int):
 
     bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
 
-    def update(done: int, _total: int) -> None:
-        """Advance the bar to frame `done`."""
+    def update(done: int, total: int) -> None:
+        """Advance the bar to frame `done` (of `total`: a Parseq manifest may change the frame count)."""
+        if bar.total != total:
+            bar.total = total
         bar.update(max(0, done - bar.n))
 
     return bar, update
@@ -117,12 +119,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     from deforum.config.settings_io import load
     from deforum.core.engine import RenderServices
     from deforum.core.run import run_render
+    from deforum.integrations.render_hooks import render_hooks
 
     settings = apply_overrides(load(args.settings), args.set or [])
     preview = args.preview or settings.args.motion_preview_mode
     settings = settings.replace(motion_preview_mode=preview)
     if not preview and not args.model:
         raise ValueError(NEEDS_MODEL)
+    hooks = render_hooks(settings)
     from deforum.depth import DEPTH_MODEL_CACHE
     from deforum.integrations.postprocess import check_postprocess_weights, run_postprocess
 
@@ -137,7 +141,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     try:
         result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
                             progress=update, subtitles=_srt_params(args.srt),
-                            postprocess=functools.partial(run_postprocess, models_dir=args.models_dir))
+                            postprocess=functools.partial(run_postprocess, models_dir=args.models_dir),
+                            hooks=hooks)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()

@@ -1,9 +1,11 @@
-"""What one render reads: the services it talks to and its frozen inputs."""
+"""What one render reads: the services it talks to, its frozen inputs, and the hooks that decorate them."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -12,7 +14,16 @@ from deforum.core.hybrid_source import HybridVideo
 from deforum.core.masking import RenderMasks
 from deforum.core.plan import FramePlan
 from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
+from deforum.models.generation import ControlNetUnit
 from deforum.models.settings import Settings
+
+
+class ControlNetSource(Protocol):
+    """Builds the enabled ControlNet units of one generation (integrations.controlnet)."""
+
+    def units(self, keys: AnimationKeys, frame: int, init_image: np.ndarray | None) -> tuple[ControlNetUnit, ...]:
+        """The units for `frame`, given the run's schedules and the generation's init image."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -38,3 +49,19 @@ class RenderInputs:
     preview: bool = False
     masks: RenderMasks | None = None
     hybrid: HybridVideo | None = None
+    outdir: Path | None = None
+    controlnet: ControlNetSource | None = None
+
+
+class RenderHook(Protocol):
+    """A feature outside core (Parseq, ControlNet): adjusts the run's settings and decorates its inputs."""
+
+    handles: Set[str]
+
+    def adjust_settings(self, settings: Settings) -> Settings:
+        """The settings the run uses and saves (e.g. frame count and fps from a Parseq manifest)."""
+        ...
+
+    def decorate(self, inputs: RenderInputs) -> RenderInputs:
+        """The inputs with this feature's schedules, prompts or ControlNet source in place."""
+        ...

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from deforum.animation.keys import build_keys
+from deforum.animation.keys import AnimationKeys, build_keys
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
-from deforum.core.inputs import RenderInputs, RenderServices
+from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
-from deforum.core.services import CancelToken
+from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
 from deforum.core.steps import frame_size
@@ -42,6 +42,7 @@ from deforum.media.video import (
     resolve_soundtrack,
     stitch_video,
 )
+from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule
 from deforum.prompt.schedule import build_prompt_schedule
@@ -154,6 +155,25 @@ def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] 
     )
 
 
+class ControlledModelService:
+    """A model service that gives every request the ControlNet units of its frame and init image."""
+
+    def __init__(self, model: ModelService, source: ControlNetSource, keys: AnimationKeys) -> None:
+        self.model, self.source, self.keys = model, source, keys
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> GeneratedImage:
+        """Generate with the frame's units added."""
+        units = self.source.units(self.keys, request.frame, request.init_image)
+        return self.model.generate(dataclasses.replace(request, controlnet=units), cancel)
+
+
+def with_controlnet(services: RenderServices, inputs: RenderInputs) -> RenderServices:
+    """The services with the model wrapped in ControlledModelService when the inputs have a ControlNet source."""
+    if inputs.controlnet is None:
+        return services
+    return dataclasses.replace(services, model=ControlledModelService(services.model, inputs.controlnet, inputs.keys))
+
+
 def first_pending_frame(plan: FramePlan, state: FrameState) -> int:
     """The first frame a render starting from `state` writes."""
     pending = [f for seg in plan.segments[state.next_segment:] for f in (*seg.tween_frames, seg.key_frame)
@@ -173,13 +193,14 @@ def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: C
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
-               postprocess: PostProcess | None = None) -> RunResult:
+               postprocess: PostProcess | None = None, hooks: Sequence[RenderHook] = ()) -> RunResult:
     """Render settings into `<root>/<batch_name>/`; resume continues the run with that timestring.
 
     `subtitles` lists the parameters to print in `<timestring>.srt` (None: no .srt); `postprocess` runs after
-    the video is stitched (upscaling and frame interpolation, from integrations).
+    the video is stitched (upscaling and frame interpolation, from integrations); `hooks` (Parseq, ControlNet)
+    adjust the settings before they are saved and decorate the inputs.
     """
-    check_supported(settings)
+    check_supported(settings, {key for hook in hooks for key in hook.handles})
     timestring = resume or timestring or new_timestring()
     outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
     if resume and not outdir.is_dir():
@@ -192,7 +213,12 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     hybrid = prepare_hybrid(settings, outdir, timestring, video_frames, services)
     settings = hybrid.adjust(settings) if hybrid else settings
     settings, mask_frames = extract_mask_frames(settings, outdir)
-    inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid)
+    for hook in hooks:
+        settings = hook.adjust_settings(settings)
+    inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid, outdir=outdir)
+    for hook in hooks:
+        inputs = hook.decorate(inputs)
+    services = with_controlnet(services, inputs)
     if uses_masks(settings):
         inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
                                                                mask_frames))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from deforum.models.settings import Settings, SettingsError
 
 RENDERABLE_MODES = ("2D", "3D", "Video Input", "Interpolation")
 
 
-def unsupported_features(settings: Settings) -> list[str]:
-    """One message per enabled feature the engine does not render yet, each naming the setting to change."""
+def unsupported_features(settings: Settings, handled: Collection[str] = ()) -> list[str]:
+    """One message per enabled feature the engine does not render yet, each naming the setting to change.
+
+    `handled` names the features that render hooks take care of ('parseq_manifest', 'cn_N_enabled').
+    """
     anim = settings.anim
     checks = [
         (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
@@ -18,11 +23,11 @@ def unsupported_features(settings: Settings) -> list[str]:
         (any(getattr(settings.controlnet, f"cn_{n}_enabled") for n in range(1, 6)), "cn_N_enabled",
          "ControlNet units are not supported yet; disable them"),
     ]
-    return [f"Setting '{key}': {message}." for active, key, message in checks if active]
+    return [f"Setting '{key}': {message}." for active, key, message in checks if active and key not in handled]
 
 
-def check_supported(settings: Settings) -> None:
-    """Raise one SettingsError listing every unsupported feature the settings enable."""
-    problems = unsupported_features(settings)
+def check_supported(settings: Settings, handled: Collection[str] = ()) -> None:
+    """Raise one SettingsError listing every unsupported feature the settings enable (hooks' features aside)."""
+    problems = unsupported_features(settings, handled)
     if problems:
         raise SettingsError(problems, "this render")

@@ -1,7 +1,8 @@
 """Standalone generation: a ModelService over diffusers for local WebUI checkpoints (SD 1.x, SD 2.x, SDXL).
 
 Seeds follow the WebUI with its "CPU" random number source (see `diffusers.noise`); samplers and schedule types
-use WebUI names (see `diffusers.samplers`); img2img runs the WebUI's step count (img2img_fix_steps off).
+use WebUI names (see `diffusers.samplers`); img2img runs the WebUI's step count (img2img_fix_steps off); ControlNet
+units use diffusers ControlNet models from the WebUI's models/ControlNet folder (see `diffusers.controlnet`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ import numpy as np
 
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.diffusers import images, sampling
+from deforum.integrations.diffusers.controlnet import FOLDER_NAME, ControlNetModels
 from deforum.integrations.diffusers.noise import NoiseSpec, first_noise, fixed_seed, seeded_randn
-from deforum.integrations.diffusers.samplers import (SAMPLER_NAMES, SCHEDULER_NAMES, SamplerChoice, make_scheduler,
-                                                     resolve_sampler)
+from deforum.integrations.diffusers.samplers import (
+    SAMPLER_NAMES,
+    SCHEDULER_NAMES,
+    SamplerChoice,
+    make_scheduler,
+    resolve_sampler,
+)
 from deforum.models.generation import GeneratedImage, GenerationRequest
 
 __all__ = ["DiffusersModelService", "load_model_service", "resolve_sampler", "SAMPLER_NAMES", "SCHEDULER_NAMES"]
@@ -33,19 +40,21 @@ class DiffusersModelService:
     """Generates frames with a loaded diffusers model; reloads only when a request names another checkpoint."""
 
     def __init__(self, parts: Any, *, loader: Any = None, checkpoint: Path | None = None,
-                 search_dirs: tuple[Path, ...] = ()) -> None:
+                 search_dirs: tuple[Path, ...] = (), controlnet_dir: Path | None = None) -> None:
         self.parts = parts
         self._loader, self._checkpoint, self._search_dirs = loader, checkpoint, search_dirs
+        self.controlnets = ControlNetModels(controlnet_dir)
         self._schedulers: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._notified: set[str] = set()
 
     @classmethod
-    def from_pipeline(cls, pipe: Any, name: str = "pipeline") -> DiffusersModelService:
+    def from_pipeline(cls, pipe: Any, name: str = "pipeline", *,
+                      controlnet_dir: Path | None = None) -> DiffusersModelService:
         """Wrap an already built diffusers StableDiffusion(XL)Pipeline (its components are used as they are)."""
         from deforum.integrations.diffusers.parts import parts_from_pipeline
 
-        return cls(parts_from_pipeline(pipe, name=name))
+        return cls(parts_from_pipeline(pipe, name=name), controlnet_dir=controlnet_dir)
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> GeneratedImage:
         """txt2img when request.init_image is None, img2img otherwise; RenderCancelled once `cancel` is set."""
@@ -75,7 +84,8 @@ class DiffusersModelService:
         conditioning = parts.prompts.conditioning(request.prompt, request.negative_prompt, request.clip_skip)
         job = sampling.Job(latents=noise, noise=noise, conditioning=conditioning, cfg_scale=float(request.cfg_scale),
                            generator=generator, seed=seed, eta=float(request.ddim_eta or 0.0),
-                           time_ids=self._time_ids(width, height))
+                           time_ids=self._time_ids(width, height),
+                           controls=self.controlnets.steps(request.controlnet, parts, width, height))
         scheduler = self._scheduler(choice, int(request.steps))
         self._set_tiling(bool(request.tiling))
         if request.init_image is None:
@@ -198,7 +208,9 @@ class DiffusersModelService:
     def _notice_unsupported(self, request: GenerationRequest) -> None:
         """Log once per option what this service ignores."""
         ignored = {"restore_faces": request.restore_faces, "ancestral_eta": request.ancestral_eta is not None,
-                   "full_res_mask": request.mask is not None and request.full_res_mask}
+                   "full_res_mask": request.mask is not None and request.full_res_mask,
+                   "ControlNet low_vram": any(unit.low_vram for unit in request.controlnet),
+                   "ControlNet mask": any(unit.mask is not None for unit in request.controlnet)}
         for name, used in ignored.items():
             if used and name not in self._notified:
                 self._notified.add(name)
@@ -216,6 +228,7 @@ class DiffusersModelService:
         log.info("Deforum diffusers: switching checkpoint to %s", path)
         self.parts = None
         self._schedulers.clear()
+        self.controlnets.clear()
         _free_memory()
         self.parts, self._checkpoint = self._loader(path), path
 
@@ -230,6 +243,9 @@ class DiffusersModelService:
             fields += [f"Variation seed: {request.subseed}", f"Variation seed strength: {request.subseed_strength}"]
         if request.clip_skip:
             fields.append(f"Clip skip: {request.clip_skip}")
+        fields += [f'ControlNet {u.number - 1}: "Module: {u.module}, Model: {u.model}, Weight: {u.weight:g}, '
+                   f'Guidance Start: {u.guidance_start:g}, Guidance End: {u.guidance_end:g}"'
+                   for u in request.controlnet]
         return f"{request.prompt}\nNegative prompt: {request.negative_prompt}\n{', '.join(fields)}"
 
 
@@ -262,4 +278,5 @@ def load_model_service(path: str, *, device: str | None = None, dtype: str | Non
                           tokenizer_dir=tokenizer_dir, config_dir=configs)
 
     search = tuple(dict.fromkeys((checkpoint.parent, models, models / "Stable-diffusion")))
-    return DiffusersModelService(loader(checkpoint), loader=loader, checkpoint=checkpoint, search_dirs=search)
+    return DiffusersModelService(loader(checkpoint), loader=loader, checkpoint=checkpoint, search_dirs=search,
+                                 controlnet_dir=models / FOLDER_NAME)

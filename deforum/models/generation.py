@@ -9,6 +9,27 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class ControlNetUnit:
+    """One enabled ControlNet unit for one frame: control image (RGB uint8), optional mask, scheduled values."""
+
+    number: int
+    module: str
+    model: str
+    image: np.ndarray
+    mask: np.ndarray | None = None
+    weight: float = 1.0
+    guidance_start: float = 0.0
+    guidance_end: float = 1.0
+    resize_mode: str = "Inner Fit (Scale to Fit)"
+    control_mode: str = "Balanced"
+    low_vram: bool = False
+    pixel_perfect: bool = False
+    processor_res: int = 64
+    threshold_a: float = 64.0
+    threshold_b: float = 64.0
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """Everything a model service needs to make one frame (txt2img when init_image is None)."""
 
@@ -43,6 +64,7 @@ class GenerationRequest:
     mask_blur: int = 4
     invert_mask: bool = False
     color_correction: np.ndarray | None = None
+    controlnet: tuple[ControlNetUnit, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,11 +18,11 @@ from deforum.core.engine import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.run import RunResult, output_folder, run_render
 from deforum.core.services import CancelToken
-from deforum.core.support import unsupported_features
 from deforum.integrations.api.auth import AuthSpec
 from deforum.integrations.api.jobs import JobProgress, JobQueue, RenderFn
 from deforum.integrations.api.paths import is_inside
 from deforum.integrations.api.router import build_router
+from deforum.integrations.render_hooks import preflight, render_hooks
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def preview_render_fn(output_root: Path) -> RenderFn:
                              f"the output folder {root}.")
         progress.output(outdir.resolve(), timestring)
         return run_render(settings, services, root, resume=resume, cancel=cancel, progress=progress,
-                          timestring=timestring)
+                          timestring=timestring, hooks=render_hooks(settings))
 
     return render
 
@@ -85,7 +85,7 @@ def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_fil
     """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
     app = FastAPI(title="Deforum API", version=deforum.__version__, description=DESCRIPTION)
     app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
-                                    preflight=unsupported_features))
+                                    preflight=preflight))
     return app
 
 

@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.diffusers.prompts import Conditioning
+
+SOFT_DECAY = 0.825  # the ControlNet extension's per-block fade for soft injection (the deepest block weighs most)
+
+
+@dataclass(frozen=True)
+class ControlStep:
+    """One ControlNet in the loop: model, control image (1×3×H×W in [0, 1]), weight and guidance range."""
+
+    model: Any
+    image: Any
+    weight: float
+    start: float = 0.0
+    end: float = 1.0
+    soft: bool = False
+    cond_only: bool = False
+
+    def active(self, index: int, total: int) -> bool:
+        """Diffusers' rule: off while the step starts before `start` or ends after `end` (fractions of the steps)."""
+        return not (index / total < self.start or (index + 1) / total > self.end)
+
+    def scales(self, count: int) -> list[float]:
+        """Weights of the `count` residuals (down blocks, then mid): soft injection fades the shallow ones."""
+        if not self.soft:
+            return [self.weight] * count
+        return [self.weight * SOFT_DECAY ** (count - 1 - i) for i in range(count)]
 
 
 @dataclass
@@ -26,6 +51,7 @@ class Job:
     image_cond: Any = None
     time_ids: Any = None
     eta: float = 0.0
+    controls: tuple[ControlStep, ...] = field(default_factory=tuple)
 
 
 def img2img_runs(steps: int, denoising_strength: float, timestep_based: bool) -> int:
@@ -42,7 +68,7 @@ def img2img_timesteps(scheduler: Any, steps: int, runs: int) -> Any:
     return scheduler.timesteps[start:]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _step_parameters(cls: type) -> frozenset[str]:
     """Keyword arguments a scheduler's step() takes."""
     return frozenset(inspect.signature(cls.step).parameters)
@@ -73,18 +99,46 @@ def _guidance_inputs(job: Job, device: Any) -> tuple[Any, dict | None, bool]:
     return context, {"text_embeds": pooled.to(device), "time_ids": time_ids.to(device)}, guided
 
 
-def _predict(unet: Any, scheduler: Any, x: Any, t: Any, job: Job, inputs: tuple) -> Any:
-    """One guided model prediction at timestep t."""
+def control_residuals(controls: tuple[ControlStep, ...], x: Any, t: Any, inputs: tuple,
+                      step: tuple[int, int]) -> dict[str, Any]:
+    """The summed ControlNet residuals for the UNet's down and mid blocks ({} when no unit is active)."""
+    import torch
+
+    context, added, guided = inputs
+    down, mid = None, None
+    for control in controls:
+        if not control.active(*step):
+            continue
+        kwargs = {"added_cond_kwargs": added} if added is not None else {}
+        cond = control.image.expand(x.shape[0], -1, -1, -1)
+        blocks, middle = control.model(x, t, encoder_hidden_states=context, controlnet_cond=cond,
+                                       return_dict=False, **kwargs)
+        scales = control.scales(len(blocks) + 1)
+        gate = torch.tensor([0.0, 1.0], device=x.device, dtype=x.dtype).view(2, 1, 1, 1) \
+            if control.cond_only and guided else 1.0
+        blocks = [block * scale * gate for block, scale in zip(blocks, scales[:-1], strict=True)]
+        middle = middle * scales[-1] * gate
+        down = blocks if down is None else [a + b for a, b in zip(down, blocks, strict=True)]
+        mid = middle if mid is None else mid + middle
+    if down is None:
+        return {}
+    return {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+
+
+def _predict(unet: Any, scheduler: Any, x: Any, t: Any, job: Job, inputs: tuple, step: tuple[int, int]) -> Any:
+    """One guided model prediction at timestep t (step = (index, total) for the ControlNet guidance range)."""
     import torch
 
     context, added, guided = inputs
     scaled = scheduler.scale_model_input(x, t)
-    model_in = torch.cat([scaled, scaled]) if guided else scaled
+    latent_in = (torch.cat([scaled, scaled]) if guided else scaled).to(context.dtype)
+    model_in = latent_in
     if job.image_cond is not None:
         extra = job.image_cond.repeat(2 if guided else 1, 1, 1, 1)
         model_in = torch.cat([model_in, extra.to(model_in.dtype)], dim=1)
     kwargs = {"added_cond_kwargs": added} if added is not None else {}
-    pred = unet(model_in.to(context.dtype), t, encoder_hidden_states=context, **kwargs).sample
+    kwargs.update(control_residuals(job.controls, latent_in, t, inputs, step))
+    pred = unet(model_in, t, encoder_hidden_states=context, **kwargs).sample
     if not guided:
         return pred
     uncond, cond = pred.chunk(2)
@@ -109,7 +163,7 @@ def denoise(unet: Any, scheduler: Any, timesteps: Any, job: Job, cancel: CancelT
         for index, t in enumerate(timesteps):
             if cancel is not None and cancel.cancelled:
                 raise RenderCancelled("cancelled during sampling")
-            pred = _predict(unet, scheduler, x, t, job, inputs)
+            pred = _predict(unet, scheduler, x, t, job, inputs, (index, len(timesteps)))
             x = scheduler.step(pred.to(x.dtype), t, x, **kwargs)[0]
             if blend:
                 next_t = timesteps[index + 1:index + 2] if index + 1 < len(timesteps) else None
