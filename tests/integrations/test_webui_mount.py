@@ -109,7 +109,7 @@ def test_an_api_job_renders_with_the_webui_under_its_lock(webui) -> None:
 def test_api_refuses_what_this_build_cannot_render(webui) -> None:
     client = _app(webui, deforum_api=True)
     answer = client.post("/deforum_api/batches", json={"deforum_settings": {**TINY, "cn_1_enabled": True}})
-    assert answer.status_code == 422 and "cn_N_enabled" in answer.text
+    assert answer.status_code == 422 and "cn_1_enabled" in answer.text and "sd-webui-controlnet" in answer.text
 
 
 def test_run_now_renders_each_file_and_exits_with_the_outcome(webui) -> None:

@@ -12,8 +12,9 @@ from typing import Any
 from deforum.config.settings_io import read_json_file
 from deforum.core.run import RunResult, output_folder
 from deforum.core.services import CancelToken
-from deforum.core.support import unsupported_features
+from deforum.integrations.render_hooks import preflight
 from deforum.integrations.webui import host
+from deforum.integrations.webui.controlnet import controlnet_problems
 from deforum.integrations.webui.loading import load_mapping
 from deforum.integrations.webui.render import render_settings
 from deforum.models.settings import Settings, SettingsError
@@ -67,11 +68,16 @@ def allows_local_files() -> bool:
     return not exposed and host.flag("server_name", None) in LOCAL_HOSTS
 
 
+def webui_preflight(settings: Settings) -> list[str]:
+    """Problems to refuse at submission: unsupported features, bad manifests, ControlNet without its extension."""
+    return [*preflight(settings), *controlnet_problems(settings)]
+
+
 def mount_api(app: Any, *, batch_api: bool, simple_api: bool) -> None:
     """Add the API routes to the WebUI's FastAPI app, behind the WebUI's --api-auth credentials when given."""
     from deforum.integrations.api.router import build_router
 
-    router = build_router(job_queue(), auth=host.flag("api_auth", None) or None, preflight=unsupported_features,
+    router = build_router(job_queue(), auth=host.flag("api_auth", None) or None, preflight=webui_preflight,
                           allow_local_files=allows_local_files(), batch_api=batch_api, simple_api=simple_api)
     app.include_router(router)
     log.info("Deforum API mounted (batches/jobs: %s, simple: %s).", batch_api, simple_api)

@@ -16,7 +16,9 @@ from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.run import RunResult, finish_video, new_timestring, output_folder, run_render
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, RenderCancelled
+from deforum.integrations.render_hooks import render_hooks
 from deforum.integrations.webui import host, options
+from deforum.integrations.webui.controlnet import check_controlnet
 from deforum.integrations.webui.service import WebUIModelService, pause_point
 from deforum.models.settings import Settings
 
@@ -76,7 +78,8 @@ def services_for(settings: Settings) -> RenderServices:
     if settings.args.motion_preview_mode:
         model: Any = PreviewModelService()
     else:
-        model = WebUIModelService(host.output_root(), total_frames=settings.anim.max_frames)
+        model = WebUIModelService(host.output_root(), total_frames=settings.anim.max_frames,
+                                  external_code=check_controlnet(settings))
     return RenderServices(model=model, depth=depth_estimator(settings), flow=flow_estimator(settings))
 
 
@@ -146,12 +149,14 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
     state = host.state()
     state.job_count, state.job_no = settings.anim.max_frames, 0
     report = _Progress(cancel, progress)
+    hooks = render_hooks(settings)
     try:
         postprocess = postprocess_for(settings, cancel)
         with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel):
             services = services_for(settings)
             return run_render(settings, services, root, resume=resume, cancel=cancel, progress=report,
-                              timestring=timestring, subtitles=options.subtitle_params(), postprocess=postprocess)
+                              timestring=timestring, subtitles=options.subtitle_params(), postprocess=postprocess,
+                              hooks=hooks)
     except RenderCancelled:
         outdir = output_folder(settings, root, timestring, settings.args.seed)[0]
         log.info("Run %s interrupted after %d frame(s); resume it with timestring %s.", timestring,

@@ -87,9 +87,10 @@ class WebUIModelService:
     """Makes Deforum's frames with the WebUI's loaded model; honours Interrupt and Pause (the Skip button)."""
 
     def __init__(self, outpath: Path, total_frames: int = 0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, external_code: Any | None = None) -> None:
         self.outpath = str(outpath)
         self.total_frames = total_frames
+        self.external_code = external_code
         self.sleep = sleep
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> GeneratedImage:
@@ -100,13 +101,24 @@ class WebUIModelService:
             p = self.build(request)
             self._announce(request.frame)
             try:
-                processed = processing.process_images(p)
+                processed = self._process(processing, p, request)
             finally:
                 p.close()
             check_stopped(cancel)
             if not host.state().skipped:
                 return self._result(processed, request)
             log.info("Frame %d was paused while generating: it is generated again on resume.", request.frame)
+
+    def _process(self, processing: Any, p: Any, request: GenerationRequest) -> Any:
+        """process_images, with the request's ControlNet units and detected maps in the output folder."""
+        if not request.controlnet:
+            return processing.process_images(p)
+        from deforum.integrations.webui.controlnet import attach_units, detected_map_options
+        from deforum.integrations.webui.options import OptionsOverride
+
+        attach_units(p, request, self.external_code)
+        with OptionsOverride(host.opts(), detected_map_options(Path(self.outpath)), remember=()):
+            return processing.process_images(p)
 
     def _announce(self, frame: int) -> None:
         """Tell the WebUI's progress which frame is being made."""
