@@ -101,10 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from deforum.cli_render import add_render_command
     from deforum.cli_serve import add_serve_command
     from deforum.depth_cli import add_depth_command
+    from deforum.integrations.wan.cli import add_wan_command
     from deforum.interpolate_cli import add_frames_command, add_interpolate_command, add_upscale_command
 
     parser = build_parser((add_render_command, add_serve_command, add_depth_command, add_interpolate_command,
-                           add_upscale_command, add_frames_command))
+                           add_upscale_command, add_frames_command, add_wan_command))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:

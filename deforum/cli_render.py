@@ -122,6 +122,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     from deforum.integrations.render_hooks import render_hooks
 
     settings = apply_overrides(load(args.settings), args.set or [])
+    if settings.anim.animation_mode == "Wan Video":
+        from deforum.integrations.wan.cli import cmd_render_wan
+
+        return cmd_render_wan(settings, args)
     preview = args.preview or settings.args.motion_preview_mode
     settings = settings.replace(motion_preview_mode=preview)
     if not preview and not args.model:

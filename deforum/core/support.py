@@ -9,6 +9,14 @@ from deforum.models.settings import Settings, SettingsError
 RENDERABLE_MODES = ("2D", "3D", "Video Input", "Interpolation")
 
 
+def _mode_message(mode: str) -> str:
+    """Why the frame engine does not render this animation mode."""
+    if mode == "Wan Video":
+        return ("'Wan Video' is rendered by the Wan renderer (`python -m deforum render` and the WebUI tab choose "
+                "it), not the frame engine")
+    return f"{mode!r} is not supported; use '2D', '3D', 'Video Input', 'Interpolation' or 'Wan Video'"
+
+
 def unsupported_features(settings: Settings, handled: Collection[str] = ()) -> list[str]:
     """One message per enabled feature the engine does not render yet, each naming the setting to change.
 
@@ -16,8 +24,7 @@ def unsupported_features(settings: Settings, handled: Collection[str] = ()) -> l
     """
     anim = settings.anim
     checks = [
-        (anim.animation_mode not in RENDERABLE_MODES, "animation_mode",
-         f"{anim.animation_mode!r} is not supported yet; use '2D', '3D', 'Video Input' or 'Interpolation'"),
+        (anim.animation_mode not in RENDERABLE_MODES, "animation_mode", _mode_message(anim.animation_mode)),
         (bool((settings.parseq.parseq_manifest or "").strip()), "parseq_manifest",
          "Parseq manifests are not supported yet; clear parseq_manifest"),
         (any(getattr(settings.controlnet, f"cn_{n}_enabled") for n in range(1, 6)), "cn_N_enabled",

@@ -96,4 +96,11 @@ FORGE_FIELDS: tuple[FieldSpec, ...] = (
     F("wan_enable_interpolation", BOOL, True),
     F("wan_interpolation_strength", FLOAT, 0.5, minimum=0, maximum=1),
     F("wan_flash_attention_mode", STR, "Auto (Recommended)"),
+    F("wan_qwen_model", STR, "Auto-Select"),
+    F("wan_qwen_language", STR, "English"),
+    F("wan_qwen_auto_download", BOOL, True),
+    F("wan_enhanced_prompts", STR, ""),
+    F("wan_movement_description", STR, ""),
+    F("wan_movement_sensitivity", FLOAT, 1.0, minimum=0, exclusive_minimum=True),
+    F("wan_motion_strength_override", BOOL, False),
 )

@@ -153,6 +153,11 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
     try:
         postprocess = postprocess_for(settings, cancel)
         with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel):
+            if settings.anim.animation_mode == "Wan Video":
+                from deforum.integrations.wan import render_wan
+
+                return render_wan(settings, root, cancel=cancel, progress=report, timestring=timestring,
+                                  models_dir=host.models_dir())
             services = services_for(settings)
             return run_render(settings, services, root, resume=resume, cancel=cancel, progress=report,
                               timestring=timestring, subtitles=options.subtitle_params(), postprocess=postprocess,

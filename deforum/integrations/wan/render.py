@@ -1,0 +1,109 @@
+"""A Wan Video run: plan, settings file, clips in order (each continuing from the last frame), .srt, video."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from deforum.config.settings_io import save, write_text_atomic
+from deforum.core.engine import ProgressCallback
+from deforum.core.run import RunResult, finish_video, new_timestring, output_folder, resolve_run_seed
+from deforum.core.services import CancelToken
+from deforum.integrations.wan.models import WanModels, select_models
+from deforum.integrations.wan.pipelines import PipelineLoader, default_loader, generate_clip
+from deforum.integrations.wan.plan import WanClip, WanPlan, format_plan, plan_clips
+from deforum.media.frames_io import frame_filename, load_image_source, write_png_atomic
+from deforum.media.srt import frame_time_ms, srt_timestamp
+from deforum.models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TRAINED_AREA_1_3B = 832 * 480
+
+
+def clip_cue(number: int, clip: WanClip, total: int, fps: float) -> str:
+    """One .srt cue spanning the clip: clip number, frames, seed, then the prompt the model got."""
+    span = f"{srt_timestamp(frame_time_ms(clip.start, fps))} --> {srt_timestamp(frame_time_ms(clip.end, fps))}"
+    head = f"Clip {clip.index + 1}/{total}: frames {clip.start}-{clip.end - 1}, seed {clip.seed}, {clip.mode}"
+    body = " ".join(clip.prompt.split())
+    return f"{number}\n{span}\n{head}\n{body}\n\n"
+
+
+def clips_srt(plan: WanPlan, done: int) -> str:
+    """The .srt text for the first `done` clips: one cue per clip."""
+    return "".join(clip_cue(n + 1, clip, len(plan.clips), plan.fps) for n, clip in enumerate(plan.clips[:done]))
+
+
+def _warn_size(plan: WanPlan, models: WanModels) -> None:
+    """Log when a 1.3B model is asked for more pixels than the 832x480 it was trained at."""
+    labels = " ".join(m.label for m in (models.text, models.image) if m is not None)
+    if "1.3B" in labels and plan.width * plan.height > 1.25 * TRAINED_AREA_1_3B:
+        log.warning("Wan: 1.3B models are trained at 832x480; %dx%d may show artefacts (14B models do 1280x720).",
+                    plan.width, plan.height)
+
+
+def _init_frame(settings: Settings, plan: WanPlan) -> np.ndarray | None:
+    """The init image at the clip size when clip 0 starts from it."""
+    if not plan.clips or plan.clips[0].source != "init":
+        return None
+    return load_image_source(settings.args.init_image, (plan.width, plan.height), setting="init_image")
+
+
+def _write_frames(outdir: Path, timestring: str, clip: WanClip, frames: np.ndarray) -> None:
+    """Write the clip's frames as `<timestring>_<frame:09>.png`."""
+    for offset, frame in enumerate(frames):
+        write_png_atomic(outdir / frame_filename(timestring, clip.start + offset), frame)
+
+
+def render_clips(plan: WanPlan, loader: PipelineLoader, outdir: Path, timestring: str, *,
+                 init: np.ndarray | None = None, cancel: CancelToken | None = None,
+                 progress: ProgressCallback | None = None) -> tuple[int, bool]:
+    """Make every clip in order, writing frames and the .srt as they finish; returns (frames written, cancelled)."""
+    previous, written = init, 0
+    srt = outdir / f"{timestring}.srt"
+    for done, clip in enumerate(plan.clips):
+        if cancel is not None and cancel.cancelled:
+            return written, True
+        log.info("Wan clip %d/%d: frames %d-%d, %s, seed %d", clip.index + 1, len(plan.clips), clip.start,
+                 clip.end - 1, clip.mode, clip.seed)
+        frames = generate_clip(loader(clip.mode), clip, plan, previous if clip.mode == "i2v" else None, cancel)
+        if frames is None:
+            return written, True
+        _write_frames(outdir, timestring, clip, frames)
+        written += len(frames)
+        previous = frames[-1]
+        write_text_atomic(srt, clips_srt(plan, done + 1))
+        if progress is not None:
+            progress(clip.end, plan.max_frames)
+    return written, False
+
+
+def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoader | None = None,
+               cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
+               timestring: str | None = None, models_dir: str | os.PathLike[str] | None = None) -> RunResult:
+    """Render settings in Wan Video mode into `<root>/<batch_name>/`: frames, settings, plan, .srt and the video.
+
+    `pipeline_loader(role)` returns the diffusers pipeline for 't2v' or 'i2v' clips; by default the models the
+    wan_* settings name are found on disk (never downloaded) and loaded once. Cancelling stops before the next
+    clip (or within one, discarding it) and keeps the frames written.
+    """
+    timestring = timestring or new_timestring()
+    outdir, batch_name = output_folder(settings, Path(root), timestring, settings.args.seed)
+    seed = resolve_run_seed(settings.args.seed)
+    plan = plan_clips(settings, seed)
+    log.info("%s", format_plan(plan))
+    if pipeline_loader is None:
+        models = select_models(settings, {clip.mode for clip in plan.clips}, models_dir)
+        _warn_size(plan, models)
+        pipeline_loader = default_loader(models)
+    init = _init_frame(settings, plan)
+    outdir.mkdir(parents=True, exist_ok=True)
+    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
+    write_text_atomic(outdir / f"{timestring}_wan_plan.txt", format_plan(plan) + "\n")
+    written, cancelled = render_clips(plan, pipeline_loader, outdir, timestring, init=init, cancel=cancel,
+                                      progress=progress)
+    video, extra = finish_video(settings, outdir, timestring)
+    return RunResult(outdir, timestring, written, cancelled, video, extra)
