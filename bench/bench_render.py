@@ -49,20 +49,28 @@ def current_rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-def rss_growth_mb(folder: Path, frames: int = 2000, size: int = 256) -> tuple[float, float]:
-    """RSS at frame 100 and at the last frame of a long preview render."""
-    marks: dict[int, float] = {}
+def long_render(folder: Path, frames: int = 5000, size: int = 256) -> dict[str, float]:
+    """RSS at frame 200 and at the end, peak growth after 200, and ms/frame early vs late, of a long preview."""
+    marks: dict[str, float] = {"peak_after_200": 0.0}
+    stamps: list[float] = []
 
     def progress(done: int, _total: int) -> None:
-        if done in (100, frames):
-            marks[done] = current_rss_mb()
+        stamps.append(time.perf_counter())
+        if done >= 200 and done % 50 == 0 or done == frames:
+            rss = current_rss_mb()
+            marks.setdefault("at_200", rss)
+            marks["peak_after_200"] = max(marks["peak_after_200"], rss)
+            marks["at_end"] = rss
 
     settings = load(Path("default_settings.txt")).replace(
         animation_mode="2D", W=size, H=size, max_frames=frames, seed=1, skip_video_creation=True,
         diffusion_cadence=2, batch_name="long")
     run_render(settings, RenderServices(model=PreviewModelService()), folder, timestring="20000101000001",
                progress=progress)
-    return marks[100], marks[frames]
+    steps = np.diff(np.array(stamps)) * 1000
+    marks["early_ms"] = float(np.median(steps[200:700]))
+    marks["late_ms"] = float(np.median(steps[-500:]))
+    return marks
 
 
 def main() -> None:
@@ -76,7 +84,7 @@ def main() -> None:
         folder = Path(tmp)
         rows = [(mode, render_ms_per_frame(mode, folder)) for mode in ("2D", "3D")]
         png = png_write_ms(folder, read_image(folder / "3D" / f"20000101000000_{FRAMES - 1:09}.png"))
-        rss_100, rss_end = rss_growth_mb(folder)
+        long = long_render(folder)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"Preview render, {FRAMES} frames at {SIZE}×{SIZE}, one thread; writing one of its frames as PNG: "
           f"{png:.1f} ms\n")
@@ -84,8 +92,11 @@ def main() -> None:
     print("|---|---|---|---|")
     for mode, ms in rows:
         print(f"| {mode} | {ms:.1f} | {1000 / ms:.1f} | {ms / png:.2f} |")
-    print(f"\nMemory, 2,000-frame 2D preview at 256×256: RSS {rss_100:.0f} MB at frame 100, {rss_end:.0f} MB at "
-          f"frame 2,000 (growth {rss_end - rss_100:+.0f} MB); peak RSS {peak_mb:.0f} MB; numpy {np.__version__}")
+    print(f"\nLong render, 5,000-frame 2D preview at 256×256 (cadence 2): RSS {long['at_200']:.0f} MB at frame 200, "
+          f"{long['at_end']:.0f} MB at frame 5,000, peak growth after frame 200 "
+          f"{long['peak_after_200'] - long['at_200']:+.0f} MB (target < 50); median ms/frame "
+          f"{long['early_ms']:.1f} (frames 200–700) vs {long['late_ms']:.1f} (last 500); "
+          f"process peak RSS {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":
