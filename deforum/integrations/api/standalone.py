@@ -57,6 +57,21 @@ class TimestringAllocator:
         raise RuntimeError(f"No free timestring for {outdir} after {MAX_TIMESTRING_TRIES} tries.")
 
 
+def claim_run(settings: Settings, root: Path, allocator: TimestringAllocator,
+              progress: JobProgress) -> tuple[str, str | None]:
+    """A job's (timestring, resume timestring): a unique run id, its folder checked to lie inside the root."""
+    resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None
+    if resume:
+        timestring, outdir = resume, output_folder(settings, root, resume, settings.args.seed)[0]
+    else:
+        timestring, outdir = allocator.allocate(settings, root)
+    if not is_inside(outdir, root):
+        raise ValueError(f"Setting 'batch_name': {settings.args.batch_name!r} resolves to {outdir}, outside "
+                         f"the output folder {root}.")
+    progress.output(outdir.resolve(), timestring)
+    return timestring, resume
+
+
 def preview_render_fn(output_root: Path) -> RenderFn:
     """A render_fn that renders motion previews (PreviewModelService) into output_root."""
     root = Path(output_root).resolve()
@@ -66,15 +81,7 @@ def preview_render_fn(output_root: Path) -> RenderFn:
     def render(settings: Settings, cancel: CancelToken, progress: JobProgress) -> RunResult:
         """Render one job; its output folder must lie inside the root."""
         settings = settings.replace(motion_preview_mode=True)
-        resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None
-        if resume:
-            timestring, outdir = resume, output_folder(settings, root, resume, settings.args.seed)[0]
-        else:
-            timestring, outdir = allocator.allocate(settings, root)
-        if not is_inside(outdir, root):
-            raise ValueError(f"Setting 'batch_name': {settings.args.batch_name!r} resolves to {outdir}, outside "
-                             f"the output folder {root}.")
-        progress.output(outdir.resolve(), timestring)
+        timestring, resume = claim_run(settings, root, allocator, progress)
         return run_render(settings, services, root, resume=resume, cancel=cancel, progress=progress,
                           timestring=timestring, hooks=render_hooks(settings))
 

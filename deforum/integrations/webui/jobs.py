@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from deforum.config.settings_io import read_json_file
-from deforum.core.run import RunResult, output_folder
+from deforum.core.run import RunResult
 from deforum.core.services import CancelToken
 from deforum.integrations.render_hooks import preflight
 from deforum.integrations.webui import host
@@ -28,22 +28,13 @@ _LOCK = threading.Lock()
 
 def job_render_fn(root: Path) -> Callable[[Settings, CancelToken, Any], RunResult]:
     """The JobQueue's render_fn: a unique run id, the folder kept inside root, the WebUI's lock and job state."""
-    from deforum.integrations.api.paths import is_inside
-    from deforum.integrations.api.standalone import TimestringAllocator
+    from deforum.integrations.api.standalone import TimestringAllocator, claim_run
 
     allocator = TimestringAllocator()
 
     def render(settings: Settings, cancel: CancelToken, progress: Any) -> RunResult:
         """Render one queued job."""
-        resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None
-        if resume:
-            timestring, outdir = resume, output_folder(settings, root, resume, settings.args.seed)[0]
-        else:
-            timestring, outdir = allocator.allocate(settings, root)
-        if not is_inside(outdir, root):
-            raise ValueError(f"Setting 'batch_name': {settings.args.batch_name!r} resolves to {outdir}, outside "
-                             f"the output folder {root}.")
-        progress.output(outdir.resolve(), timestring)
+        timestring, _resume = claim_run(settings, root, allocator, progress)
         with host.webui_job(f"deforum {progress.job_id}"):
             return render_settings(settings, root=root, cancel=cancel, progress=progress, timestring=timestring,
                                    overrides=progress.options_overrides)
