@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/python -m deforum render default_settings.txt --preview --outdir $(OUTDIR)
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check deforum tests bench
 	$(BIN)/python -m pytest -n $(JOBS)
 
 bench: $(STAMP)
