@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from deforum.integrations.postprocess import Encoding
+from deforum.integrations.video_tools import ToolSource, interpolate_video, upscale_video
 from deforum.media.video import VideoError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -27,60 +29,19 @@ def _bar(desc: str):
     return update, bar
 
 
-def _source_stem(location: str) -> str:
-    """The name outputs are called after: a video's stem, a folder's name, a pattern's folder name."""
-    path = Path(location).expanduser()
-    if path.is_file() or path.is_dir():
-        return path.stem if path.is_file() else path.name
-    return path.parent.name or "frames"
-
-
-def _fps_and_audio(location: str, fps: float | None, audio: str | None, ffmpeg: str | None) -> tuple[float, str | None]:
-    """The source fps (given, or the video's) and the audio to carry (given, or the video's own track)."""
-    from deforum.media.video import probe_media
-
-    path = Path(location).expanduser()
-    if path.is_file():
-        info = probe_media(str(path), ffmpeg=ffmpeg)
-        return fps or info.fps or 30.0, audio or (str(path) if info.has_audio else None)
-    if fps is None:
-        raise ValueError(f"{location} is a set of frames: give their frame rate with --fps.")
-    return fps, audio
-
-
-def _interpolation_job(args: argparse.Namespace):
-    """The Interpolation request from the command-line options."""
-    from deforum.integrations.postprocess import Interpolation
-
-    return Interpolation(ENGINES[args.engine], args.x, args.slow_mo, args.keep_imgs)
+def _tool_source(args: argparse.Namespace) -> ToolSource:
+    """The tool's input from the command line."""
+    return ToolSource(args.source, args.fps, args.audio, args.ffmpeg)
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
     """Interpolate a video or frames with RIFE/FILM; print the interpolated video's path last."""
-    from deforum.integrations.frame_stream import open_source
-    from deforum.integrations.interpolation import (
-        check_amounts,
-        engine_tag,
-        frames_dir_name,
-        load_interpolator,
-        video_name,
-    )
-    from deforum.integrations.postprocess import Encoding, clean_folder_name, interpolate_sequence, tool_folder
-
-    job = _interpolation_job(args)
-    tag = engine_tag(job.engine)
-    check_amounts(tag, job.x, job.slow_mo)
-    fps, audio = _fps_and_audio(args.source, args.fps, args.audio, args.ffmpeg)
-    source = open_source(args.source, ffmpeg=args.ffmpeg)
-    stem = clean_folder_name(_source_stem(args.source))
-    folder = Path(args.out) if args.out else tool_folder("frame-interpolation", stem)
-    folder.mkdir(parents=True, exist_ok=True)
-    engine = load_interpolator(job.engine, models_dir=args.models_dir, device=args.device, half=args.half)
-    update, bar = _bar(f"{tag} x{job.x}")
+    update, bar = _bar(f"{args.engine} x{args.x}")
     try:
-        video = interpolate_sequence(source, job, engine, fps=fps, video=folder / video_name(stem, tag, job.x,
-                                     job.slow_mo), frames_dir=folder / frames_dir_name(tag, stem), audio=audio,
-                                     encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update)
+        video = interpolate_video(_tool_source(args), ENGINES[args.engine], args.x, slow_mo=args.slow_mo,
+                                  keep_imgs=args.keep_imgs, out=Path(args.out) if args.out else None,
+                                  models_dir=args.models_dir, device=args.device, half=args.half,
+                                  encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update)
     finally:
         bar.close()
     print(video)
@@ -89,22 +50,12 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     """Upscale a video or frames with a Real-ESRGAN model; print the upscaled video's path last."""
-    from deforum.integrations.frame_stream import open_source
-    from deforum.integrations.postprocess import Encoding, clean_folder_name, tool_folder, upscale_sequence
-    from deforum.integrations.upscale import load_upscaler, parse_factor
-
-    factor = parse_factor(args.factor)
-    fps, audio = _fps_and_audio(args.source, args.fps, args.audio, args.ffmpeg)
-    source = open_source(args.source, ffmpeg=args.ffmpeg)
-    stem = clean_folder_name(_source_stem(args.source))
-    folder = Path(args.out) if args.out else tool_folder("frame-upscaling", stem)
-    upscaler = load_upscaler(args.model, models_dir=args.models_dir, device=args.device, half=args.half,
-                             tile=args.tile)
-    update, bar = _bar(f"{args.model} x{factor}")
+    update, bar = _bar(f"{args.model} {args.factor}")
     try:
-        video = upscale_sequence(source, factor, upscaler, fps=fps, video=folder / f"{stem}_Upscaled_x{factor}.mp4",
-                                 frames_dir=folder / "Upscaled_frames", keep_imgs=args.keep_imgs, audio=audio,
-                                 encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update)
+        video = upscale_video(_tool_source(args), args.model, args.factor, keep_imgs=args.keep_imgs,
+                              out=Path(args.out) if args.out else None, models_dir=args.models_dir,
+                              device=args.device, half=args.half, tile=args.tile,
+                              encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update)
     finally:
         bar.close()
     print(video)

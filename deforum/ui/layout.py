@@ -71,7 +71,10 @@ RUN = tab(
             row("wan_model_path wan_resolution wan_flash_attention_mode"),
             row("wan_seed wan_inference_steps wan_guidance_scale wan_frame_overlap"),
             row("wan_auto_download wan_strength_override wan_guidance_override wan_enable_interpolation"),
-            row("wan_fixed_strength wan_motion_strength wan_interpolation_strength"), row("wan_prompts")),
+            row("wan_fixed_strength wan_motion_strength wan_interpolation_strength"),
+            row("wan_movement_sensitivity wan_motion_strength_override wan_movement_description"),
+            row("wan_qwen_model wan_qwen_language wan_qwen_auto_download"), row("wan_prompts"),
+            row("wan_enhanced_prompts")),
     )),
 )
 

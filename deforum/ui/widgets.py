@@ -75,9 +75,30 @@ def _vid2depth(gr: Any) -> dict[str, Any]:
 
 
 def _upscale_tool(gr: Any) -> dict[str, Any]:
-    """Video upscaling and frame interpolation of an uploaded video are not in this build yet."""
-    gr.Markdown("Upscaling or interpolating an existing video is not available in this build yet.")
-    return {}
+    """Frame interpolation (RIFE/FILM) and Real-ESRGAN upscaling of an existing video or frame sequence."""
+    from deforum.integrations.webui import tools
+
+    source = gr.Textbox(label="Video, frames folder or %09d pattern", value="", elem_id="deforum_tool_source")
+    fps = gr.Number(label="FPS of frames (videos: read from the file)", value=0, elem_id="deforum_tool_fps")
+    with gr.Row():
+        engine = gr.Dropdown(label="Engine", choices=["RIFE v4.6", "FILM"], value="RIFE v4.6",
+                             elem_id="deforum_tool_engine")
+        amount = gr.Number(label="Interp X", value=2, precision=0, elem_id="deforum_tool_x")
+        slow_mo = gr.Number(label="Slow-Mo X (1 = off)", value=1, precision=0, elem_id="deforum_tool_slow_mo")
+        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_tool_keep_imgs")
+    interpolate = gr.Button("Interpolate", elem_id="deforum_tool_interpolate")
+    with gr.Row():
+        model = gr.Dropdown(label="Upscale model", value="realesr-animevideov3", elem_id="deforum_tool_model",
+                            choices=["realesr-animevideov3", "realesrgan-x4plus", "realesrgan-x4plus-anime"])
+        factor = gr.Dropdown(label="Upscale factor", choices=["x2", "x3", "x4"], value="x2",
+                             elem_id="deforum_tool_factor")
+    upscale = gr.Button("Upscale", elem_id="deforum_tool_upscale")
+    result = gr.HTML(elem_id="deforum_tool_result")
+    interpolate.click(fn=_run_tool(tools.interpolate_tool, "Video written"),
+                      inputs=[source, engine, amount, slow_mo, keep, fps], outputs=[result])
+    upscale.click(fn=_run_tool(tools.upscale_tool, "Video written"), inputs=[source, model, factor, keep, fps],
+                  outputs=[result])
+    return {"interpolate_button": interpolate, "upscale_button": upscale}
 
 
 WIDGETS: dict[str, Callable[[Any], dict[str, Any]]] = {

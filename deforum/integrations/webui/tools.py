@@ -55,3 +55,27 @@ def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
     return run_depth_command(source.strip().strip('"'), algorithm=algorithm, models_dir=str(host.models_dir()),
                              device=host.device(), keep_imgs=keep_imgs, crf=int(args["crf"]),
                              preset=str(args["preset"]), ffmpeg=args["ffmpeg"], show_progress=False)
+
+
+def interpolate_tool(source: str, engine: str, x: float, slow_mo: float, keep_imgs: bool, fps: float) -> str:
+    """The Output tab's frame interpolation of an existing video or frames (weights from the WebUI models)."""
+    from deforum.integrations.postprocess import Encoding
+    from deforum.integrations.video_tools import ToolSource, interpolate_video
+
+    encoding = Encoding(**{k: v for k, v in ffmpeg_args().items() if k in ("crf", "preset", "ffmpeg")})
+    tool_source = ToolSource(source.strip().strip('"'), float(fps) if fps else None, ffmpeg=encoding.ffmpeg)
+    video = interpolate_video(tool_source, engine, int(x), slow_mo=int(slow_mo) if slow_mo and slow_mo > 1 else None,
+                              keep_imgs=bool(keep_imgs), models_dir=str(host.models_dir()), encoding=encoding)
+    return str(video)
+
+
+def upscale_tool(source: str, model: str, factor: str, keep_imgs: bool, fps: float) -> str:
+    """The Output tab's Real-ESRGAN upscaling of an existing video or frames."""
+    from deforum.integrations.postprocess import Encoding
+    from deforum.integrations.video_tools import ToolSource, upscale_video
+
+    encoding = Encoding(**{k: v for k, v in ffmpeg_args().items() if k in ("crf", "preset", "ffmpeg")})
+    tool_source = ToolSource(source.strip().strip('"'), float(fps) if fps else None, ffmpeg=encoding.ffmpeg)
+    video = upscale_video(tool_source, model, factor, keep_imgs=bool(keep_imgs), models_dir=str(host.models_dir()),
+                          encoding=encoding)
+    return str(video)
