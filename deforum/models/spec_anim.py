@@ -1,24 +1,6 @@
 """Spec table: DeforumAnimArgs, the keyframes, motion, depth and hybrid settings."""
 
-from deforum.models.fields import (  # noqa: F401
-    BOOL,
-    CHOICE,
-    FLOAT,
-    INDEX_CHOICE,
-    INT,
-    INT_TEXT,
-    JSON_TEXT,
-    LOOSE_CHOICE,
-    MAPPING,
-    MASK_FILL_CHOICES,
-    NUMBER,
-    OPTIONAL_STR,
-    SCHEDULE,
-    STR,
-    STR_SCHEDULE,
-    F,
-    FieldSpec,
-)
+from deforum.models.fields import BOOL, CHOICE, FLOAT, INT, INT_TEXT, SCHEDULE, STR, STR_SCHEDULE, F, FieldSpec
 
 DEPTH_ALGORITHMS = (
     "Depth-Anything-V2-Small", "Depth-Anything-V2-Base", "Depth-Anything-V2-Large", "Midas-3-Hybrid",

@@ -1,21 +1,14 @@
 """Spec table: DeforumArgs, the image, seed, init and mask settings."""
 
-from deforum.models.fields import (  # noqa: F401
+from deforum.models.fields import (
     BOOL,
     CHOICE,
     FLOAT,
     INDEX_CHOICE,
     INT,
-    INT_TEXT,
-    JSON_TEXT,
-    LOOSE_CHOICE,
-    MAPPING,
     MASK_FILL_CHOICES,
-    NUMBER,
     OPTIONAL_STR,
-    SCHEDULE,
     STR,
-    STR_SCHEDULE,
     F,
     FieldSpec,
 )

@@ -1,24 +1,6 @@
 """Spec table: DeforumOutputArgs, ParseqArgs and LoopArgs."""
 
-from deforum.models.fields import (  # noqa: F401
-    BOOL,
-    CHOICE,
-    FLOAT,
-    INDEX_CHOICE,
-    INT,
-    INT_TEXT,
-    JSON_TEXT,
-    LOOSE_CHOICE,
-    MAPPING,
-    MASK_FILL_CHOICES,
-    NUMBER,
-    OPTIONAL_STR,
-    SCHEDULE,
-    STR,
-    STR_SCHEDULE,
-    F,
-    FieldSpec,
-)
+from deforum.models.fields import BOOL, CHOICE, INT, JSON_TEXT, NUMBER, OPTIONAL_STR, SCHEDULE, STR, F, FieldSpec
 
 GUIDED_IMAGES_DEFAULT = (
     '{\n    "0": "https://deforum.github.io/a1/Gi1.png",\n'
