@@ -52,6 +52,17 @@ PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
 
 
 @dataclass(frozen=True)
+class OutputOptions:
+    """How a run's files are written: the ffmpeg encoding and the model recorded in the settings file."""
+
+    crf: int = 17
+    preset: str = "slow"
+    ffmpeg: str | None = None
+    model_name: str = ""
+    model_hash: str = ""
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What a run produced."""
 
@@ -193,12 +204,14 @@ def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: C
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
-               postprocess: PostProcess | None = None, hooks: Sequence[RenderHook] = ()) -> RunResult:
+               postprocess: PostProcess | None = None, output: OutputOptions | None = None,
+               hooks: Sequence[RenderHook] = ()) -> RunResult:
     """Render settings into `<root>/<batch_name>/`; resume continues the run with that timestring.
 
     `subtitles` lists the parameters to print in `<timestring>.srt` (None: no .srt); `postprocess` runs after
     the video is stitched (upscaling and frame interpolation, from integrations); `hooks` (Parseq, ControlNet)
-    adjust the settings before they are saved and decorate the inputs.
+    adjust the settings before they are saved and decorate the inputs; `output` sets the video encoding and the
+    model recorded in `<timestring>_settings.txt`.
     """
     check_supported(settings, {key for hook in hooks for key in hook.handles})
     timestring = resume or timestring or new_timestring()
@@ -227,7 +240,9 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
         remove_stale_temp_files(outdir)
         point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
         inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
-    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
+    output = output or OutputOptions()
+    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
+         model_name=output.model_name, model_hash=output.model_hash)
     keep_before = first_pending_frame(inputs.plan, state) if resume else None
     sink = DiskFrameSink(outdir, timestring, depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True),
                          subtitles=_subtitles(settings, inputs, outdir / f"{timestring}.srt", subtitles, keep_before))
@@ -237,12 +252,12 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
         sink.close()
     if not outcome.cancelled:
         sink.clear_state()
-    video, extra = finish_video(settings, outdir, timestring, postprocess)
+    video, extra = finish_video(settings, outdir, timestring, postprocess, output)
     return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video, extra)
 
 
-def finish_video(settings: Settings, outdir: Path, timestring: str,
-                 postprocess: PostProcess | None = None) -> tuple[Path | None, tuple[Path, ...]]:
+def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess: PostProcess | None = None,
+                 output: OutputOptions | None = None) -> tuple[Path | None, tuple[Path, ...]]:
     """Stitch the frames that exist (0..n without gaps) into `<timestring>.mp4`, then gif, post-processing
     (upscaling, interpolation) and clean-up; returns the video and the extra videos."""
     out = settings.output
@@ -253,11 +268,13 @@ def finish_video(settings: Settings, outdir: Path, timestring: str,
     pattern = str(outdir / f"{timestring}_%09d.png")
     soundtrack = resolve_soundtrack(out.add_soundtrack, out.soundtrack_path, settings.anim.video_init_path)
     video = outdir / f"{timestring}.mp4"
-    stitch_video(pattern, str(video), out.fps, frame_count=count, soundtrack=soundtrack)
+    output = output or OutputOptions()
+    stitch_video(pattern, str(video), out.fps, frame_count=count, soundtrack=soundtrack, crf=output.crf,
+                 preset=output.preset, ffmpeg=output.ffmpeg)
     if out.make_gif:
-        make_gif(pattern, str(outdir / f"{timestring}.gif"), out.fps)
+        make_gif(pattern, str(outdir / f"{timestring}.gif"), out.fps, ffmpeg=output.ffmpeg)
     extra = tuple(postprocess(settings, outdir, timestring, video)) if postprocess else ()
     if out.delete_imgs:
-        delete_frames_after_verify(str(outdir), timestring, count, str(video))
+        delete_frames_after_verify(str(outdir), timestring, count, str(video), ffmpeg=output.ffmpeg)
     log.info("Video: %s (%d frames of %s)", video, count, frame_filename(timestring, 0))
     return video, extra

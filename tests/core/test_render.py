@@ -198,3 +198,14 @@ def test_cancel_during_generation_keeps_frames_and_makes_the_video(tmp_path: Pat
                         tmp_path, timestring="20240101000000")
     assert result.cancelled and result.frames_written == 2
     assert count_video_frames(str(result.video)) == 2
+
+
+def test_output_options_record_the_model_and_encode_the_video(tmp_path: Path) -> None:
+    from deforum.core.run import OutputOptions
+
+    output = OutputOptions(crf=30, preset="ultrafast", model_name="tiny.safetensors", model_hash="abc123")
+    result = run_render(small_settings(max_frames=3), preview(), tmp_path, timestring="20240101000000",
+                        output=output)
+    saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
+    assert (saved["sd_model_name"], saved["sd_model_hash"]) == ("tiny.safetensors", "abc123")
+    assert count_video_frames(str(result.video)) == 3

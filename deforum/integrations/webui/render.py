@@ -14,7 +14,7 @@ from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback
 from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
-from deforum.core.run import RunResult, finish_video, new_timestring, output_folder, run_render
+from deforum.core.run import OutputOptions, RunResult, finish_video, new_timestring, output_folder, run_render
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, RenderCancelled
 from deforum.integrations.render_hooks import render_hooks
 from deforum.integrations.webui import host, options
@@ -137,6 +137,14 @@ def postprocess_for(settings: Settings, cancel: CancelToken) -> Callable[..., li
                              embed_subtitles=bool(options.get("deforum_embed_srt")), cancel=cancel)
 
 
+def output_options() -> OutputOptions:
+    """The WebUI's ffmpeg options (Settings → Deforum) and the loaded checkpoint, for every run's files."""
+    from deforum.integrations.webui.tools import ffmpeg_args
+
+    name, model_hash = host.model_info()
+    return OutputOptions(**ffmpeg_args(), model_name=name, model_hash=model_hash)
+
+
 def render_settings(settings: Settings, *, root: Path | None = None, cancel: CancelToken | None = None,
                     progress: ProgressCallback | None = None, timestring: str | None = None,
                     overrides: dict[str, Any] | None = None) -> RunResult:
@@ -161,12 +169,13 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
             services = services_for(settings)
             return run_render(settings, services, root, resume=resume, cancel=cancel, progress=report,
                               timestring=timestring, subtitles=options.subtitle_params(), postprocess=postprocess,
-                              hooks=hooks)
+                              hooks=hooks, output=output_options())
     except RenderCancelled:
         outdir = output_folder(settings, root, timestring, settings.args.seed)[0]
         log.info("Run %s interrupted after %d frame(s); resume it with timestring %s.", timestring,
                  report.written, timestring)
-        return RunResult(outdir, timestring, report.written, True, *finish_video(settings, outdir, timestring))
+        return RunResult(outdir, timestring, report.written, True,
+                         *finish_video(settings, outdir, timestring, output=output_options()))
     finally:
         from deforum.depth import DEPTH_MODEL_CACHE
 
