@@ -47,6 +47,20 @@ def model_service(model: str | None, models_dir: str | None, preview: bool) -> M
     return load_model_service(model, models_dir=models_dir)
 
 
+def word_masker_service(settings: Settings, models_dir: str | None):
+    """CLIPSeg when a mask schedule in use names `<words>` (missing weights: a clear error before rendering)."""
+    from deforum.core.masking import uses_word_masks
+
+    if not uses_word_masks(settings):
+        return None
+    from deforum.integrations.clipseg import ClipSegMissing, load_word_masker
+
+    try:
+        return load_word_masker(models_dir)
+    except ClipSegMissing as err:
+        raise ValueError(f"Setting 'mask_schedule': {err}") from None
+
+
 def needs_depth(settings: Settings) -> bool:
     """3D depth warping or saved depth maps need a depth model."""
     anim = settings.anim
@@ -137,6 +151,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     check_postprocess_weights(settings, args.models_dir)
 
     services = RenderServices(model=model_service(args.model, args.models_dir, preview),
+                              word_masker=word_masker_service(settings, args.models_dir),
                               depth=depth_service(settings, args.models_dir, preview),
                               flow=flow_service(settings, args.models_dir, preview))
     bar, update = _progress_bar(settings.anim.max_frames)

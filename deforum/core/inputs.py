@@ -16,6 +16,7 @@ from deforum.core.plan import FramePlan
 from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
 from deforum.models.generation import ControlNetUnit
 from deforum.models.settings import Settings
+from deforum.prompt.mask_expressions import WordMasker
 
 
 class ControlNetSource(Protocol):
@@ -33,6 +34,7 @@ class RenderServices:
     model: ModelService
     depth: DepthEstimator | None = None
     flow: FlowEstimator | None = None
+    word_masker: WordMasker | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from deforum.animation.keys import AnimationKeys
 from deforum.media.masks import do_overlay_mask, invert_mask, load_alpha_mask, load_mask_file, usable_mask
 from deforum.media.video import VideoError, extract_video_frames
 from deforum.models.settings import Settings
-from deforum.prompt.mask_expressions import compose_mask
+from deforum.prompt.mask_expressions import WordMasker, compose_mask, operands
 
 MASK_FRAMES_FOLDER = "maskframes"
 
@@ -19,6 +19,33 @@ def uses_masks(settings: Settings) -> bool:
     """True when the render needs masks (an inpainting mask, a mask video or a noise mask)."""
     a, anim = settings.args, settings.anim
     return a.use_mask or anim.use_mask_video or anim.use_noise_mask
+
+
+def uses_word_masks(settings: Settings) -> bool:
+    """True when a mask schedule in use names `<words>` (CLIPSeg word masks)."""
+    a, anim = settings.args, settings.anim
+    schedules = ([anim.mask_schedule] if a.use_mask or anim.use_mask_video else []) + \
+        ([anim.noise_mask_schedule] if anim.use_noise_mask else [])
+    frames = settings.anim.max_frames
+    return any("<" in text and any(o.kind == "word" for o in _schedule_operands(text, frames)) for text in schedules)
+
+
+def _schedule_operands(schedule: str, frames: int) -> list:
+    """The operands of every expression a string schedule holds (unparsable ones count as none)."""
+    from deforum.animation.schedules import ScheduleError, evaluate_string_schedule
+    from deforum.prompt.mask_expressions import MaskExpressionError
+
+    try:
+        expressions = set(evaluate_string_schedule(schedule, frames, name="mask_schedule"))
+    except ScheduleError:
+        return []
+    found = []
+    for expression in expressions:
+        try:
+            found.extend(operands(expression))
+        except MaskExpressionError:
+            continue
+    return found
 
 
 def extract_mask_frames(settings: Settings, outdir: Path) -> tuple[Settings, tuple[Path, ...]]:
@@ -42,9 +69,10 @@ class RenderMasks:
     """Loads the render's base masks once and composes the per-frame ones."""
 
     def __init__(self, settings: Settings, keys: AnimationKeys, size: tuple[int, int],
-                 mask_frames: tuple[Path, ...] = ()) -> None:
+                 mask_frames: tuple[Path, ...] = (), word_masker: WordMasker | None = None) -> None:
         a, anim = settings.args, settings.anim
         self.settings, self.keys, self.size, self.mask_frames = settings, keys, size, mask_frames
+        self.word_masker = word_masker
         self.adjust = {"brightness": a.mask_brightness_adjust, "contrast": a.mask_contrast_adjust}
         self.use_mask = a.use_mask or anim.use_mask_video
         self.init_alpha = None
@@ -76,7 +104,8 @@ class RenderMasks:
     def _compose(self, schedule: str, frame: int, image: np.ndarray | None) -> np.ndarray | None:
         """A mask schedule's expression at `frame`, None when it changes nothing."""
         expression = self.keys.strings[schedule][frame]
-        return usable_mask(compose_mask(expression, self.named(frame), self.size, image=image, **self.adjust))
+        return usable_mask(compose_mask(expression, self.named(frame), self.size, image=image,
+                                        word_masker=self.word_masker, **self.adjust))
 
     def generation_mask(self, frame: int, image: np.ndarray | None, composed: bool) -> np.ndarray | None:
         """The inpainting mask for the model service (mask_schedule on warped frames, else the base mask)."""

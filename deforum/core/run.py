@@ -234,7 +234,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     services = with_controlnet(services, inputs)
     if uses_masks(settings):
         inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
-                                                               mask_frames))
+                                                               mask_frames, services.word_masker))
     state = FrameState(color_sample=_coherence_image(settings))
     if resume:
         remove_stale_temp_files(outdir)

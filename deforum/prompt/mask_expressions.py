@@ -25,9 +25,8 @@ MAX_EXPRESSION_LENGTH = 2000
 MAX_OPERANDS = 100
 MAX_NESTING = 32
 EVERYWHERE = "everywhere"
-CLIPSEG_WEIGHTS = "rd64-uni.pth"
-CLIPSEG_FOLDER = "models/Deforum/clipseg"
-CLIPSEG_SOURCE = "https://owncloud.gwdg.de/index.php/s/ioHbRzFx6th32hn/download (weights.zip)"
+CLIPSEG_MODEL = "CIDAS/clipseg-rd64-refined"
+CLIPSEG_FOLDER = "models/Deforum/clipseg-rd64-refined"
 
 WordMasker = Callable[[np.ndarray, str], np.ndarray]
 
@@ -251,9 +250,9 @@ def _unknown_name(item: Operand, known: Iterable[str]) -> MaskExpressionError:
 
 def clipseg_message(words: str) -> str:
     """Why a word mask cannot be made here, and where CLIPSeg's weights go."""
-    return (f"the word mask <{words:.40}> needs CLIPSeg, which is not available in this render. CLIPSeg needs its "
-            f"weights {CLIPSEG_WEIGHTS} (and the CLIP ViT-B/16 model): put {CLIPSEG_WEIGHTS} in {CLIPSEG_FOLDER}/ "
-            f"(or $DEFORUM_MODELS_DIR/Deforum/clipseg/); get it from {CLIPSEG_SOURCE}")
+    return (f"the word mask <{words:.40}> needs CLIPSeg, which is not loaded in this render. Put the "
+            f"transformers-format model {CLIPSEG_MODEL} in {CLIPSEG_FOLDER}/ (or $DEFORUM_MODELS_DIR/Deforum/"
+            "clipseg-rd64-refined/); the render command loads it when a mask schedule uses <words>")
 
 
 @dataclass

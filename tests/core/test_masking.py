@@ -90,3 +90,15 @@ def test_mask_video_limits_max_frames_and_is_extracted(tmp_path: Path) -> None:
     assert result.frames_written == 3
     assert len(list((result.outdir / "maskframes").glob("*.jpg"))) == 3
     assert service.requests[2].mask[:, :40].min() == 255 and service.requests[2].mask[:, 56:].max() == 0
+
+
+def test_word_masks_come_from_the_render_services_word_masker(tmp_path: Path) -> None:
+    def left_half(image: np.ndarray, words: str) -> np.ndarray:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        mask[:, : image.shape[1] // 2] = 255 if words == "a cat" else 0
+        return mask
+
+    service = RecordingPreviewService()
+    run_render(settings(tmp_path, mask_schedule='0: ("<a cat>")'),
+               RenderServices(model=service, word_masker=left_half), tmp_path / "out", timestring="20240101000000")
+    assert service.requests[2].mask[:, :32].min() == 255 and service.requests[2].mask[:, 32:].max() == 0

@@ -122,7 +122,7 @@ def test_word_masks_need_clipseg() -> None:
     with pytest.raises(MaskExpressionError, match="at character 7") as info:
         _compose("{a} & <a red cat>")
     message = str(info.value)
-    assert "CLIPSeg" in message and "rd64-uni.pth" in message and "models/Deforum/clipseg" in message
+    assert "CLIPSeg" in message and "CIDAS/clipseg-rd64-refined" in message and "models/Deforum/clipseg" in message
 
 
 def test_word_masks_with_a_masker() -> None:

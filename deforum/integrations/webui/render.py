@@ -73,6 +73,20 @@ def flow_estimator(settings: Settings) -> FlowEstimator | None:
         return None
 
 
+def word_masker(settings: Settings) -> Any:
+    """CLIPSeg from the WebUI's models folder when a mask schedule in use names `<words>`."""
+    from deforum.core.masking import uses_word_masks
+
+    if not uses_word_masks(settings):
+        return None
+    from deforum.integrations.clipseg import ClipSegMissing, load_word_masker
+
+    try:
+        return load_word_masker(host.models_dir(), device=str(host.device()))
+    except ClipSegMissing as err:
+        raise ValueError(f"Setting 'mask_schedule': {err}") from None
+
+
 def services_for(settings: Settings) -> RenderServices:
     """The WebUI model (or the motion preview), the depth and the flow models for one run."""
     if settings.args.motion_preview_mode:
@@ -80,7 +94,8 @@ def services_for(settings: Settings) -> RenderServices:
     else:
         model = WebUIModelService(host.output_root(), total_frames=settings.anim.max_frames,
                                   external_code=check_controlnet(settings))
-    return RenderServices(model=model, depth=depth_estimator(settings), flow=flow_estimator(settings))
+    return RenderServices(model=model, depth=depth_estimator(settings), flow=flow_estimator(settings),
+                          word_masker=word_masker(settings))
 
 
 @contextlib.contextmanager
