@@ -98,11 +98,11 @@ def _report(err: BaseException, verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    from deforum.cli_depth import add_depth_command
     from deforum.cli_render import add_render_command
     from deforum.cli_serve import add_serve_command
-    from deforum.depth_cli import add_depth_command
-    from deforum.integrations.wan.cli import add_wan_command
-    from deforum.interpolate_cli import add_frames_command, add_interpolate_command, add_upscale_command
+    from deforum.cli_tools import add_frames_command, add_interpolate_command, add_upscale_command
+    from deforum.cli_wan import add_wan_command
 
     parser = build_parser((add_render_command, add_serve_command, add_depth_command, add_interpolate_command,
                            add_upscale_command, add_frames_command, add_wan_command))

@@ -137,7 +137,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     settings = apply_overrides(load(args.settings), args.set or [])
     if settings.anim.animation_mode == "Wan Video":
-        from deforum.integrations.wan.cli import cmd_render_wan
+        from deforum.cli_wan import cmd_render_wan
 
         return cmd_render_wan(settings, args)
     preview = args.preview or settings.args.motion_preview_mode

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from deforum.cli import build_parser
+from deforum.cli_wan import add_wan_command, cmd_render_wan
 from deforum.config.settings_io import load, save
-from deforum.integrations.wan.cli import add_wan_command, cmd_render_wan
 from deforum.integrations.wan.testing import write_tiny_qwen, write_tiny_wan_model
 from tests.conftest import ROOT
 

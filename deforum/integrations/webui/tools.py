@@ -49,7 +49,7 @@ def depth_choices() -> list[str]:
 
 def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
     """Depth maps of a video, image or folder (into outputs/frame-depth/), with the WebUI's depth models."""
-    from deforum.depth_cli import run_depth_command
+    from deforum.cli_depth import run_depth_command
 
     args = ffmpeg_args()
     return run_depth_command(source.strip().strip('"'), algorithm=algorithm, models_dir=str(host.models_dir()),

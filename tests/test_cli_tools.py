@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from deforum.cli import build_parser
+from deforum.cli_tools import add_frames_command, add_interpolate_command, add_upscale_command
 from deforum.integrations.frame_stream import write_png
-from deforum.interpolate_cli import add_frames_command, add_interpolate_command, add_upscale_command
 from deforum.media.video import count_video_frames, probe_media
 from tests.integrations.test_postprocess_support import (  # noqa: F401
     make_tone,
