@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
+from deforum.core.support import needs_depth, needs_raft
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,13 +62,6 @@ def word_masker_service(settings: Settings, models_dir: str | None):
         raise ValueError(f"Setting 'mask_schedule': {err}") from None
 
 
-def needs_depth(settings: Settings) -> bool:
-    """3D depth warping or saved depth maps need a depth model."""
-    anim = settings.anim
-    hybrid_depth = anim.hybrid_composite != "None" and anim.hybrid_comp_mask_type in ("Depth", "Video Depth")
-    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps or hybrid_depth
-
-
 def depth_service(settings: Settings, models_dir: str | None, preview: bool) -> DepthEstimator | None:
     """The depth model for this render; a motion preview falls back to flat depth when weights are absent."""
     if not needs_depth(settings):
@@ -111,10 +105,7 @@ def _cancel_on_first_interrupt(cancel: CancelToken):
 
 def flow_service(settings: Settings, models_dir: str | None, preview: bool) -> FlowEstimator | None:
     """RAFT when optical-flow cadence or redo asks for it; a preview without its weights blends plainly."""
-    anim = settings.anim
-    wants_cadence = anim.optical_flow_cadence == "RAFT" and anim.diffusion_cadence > 1
-    wants_hybrid = anim.hybrid_motion == "Optical Flow" and anim.hybrid_flow_method == "RAFT"
-    if not (wants_cadence or wants_hybrid or anim.optical_flow_redo_generation == "RAFT"):
+    if not needs_raft(settings):
         return None
     from deforum.media.flow import RaftWeightsMissingError, load_raft, raft_weights_path
 

@@ -38,3 +38,18 @@ def check_supported(settings: Settings, handled: Collection[str] = ()) -> None:
     problems = unsupported_features(settings, handled)
     if problems:
         raise SettingsError(problems, "this render")
+
+
+def needs_depth(settings: Settings) -> bool:
+    """3D depth warping, saved depth maps or a hybrid depth mask need a depth model."""
+    anim = settings.anim
+    hybrid_depth = anim.hybrid_composite != "None" and anim.hybrid_comp_mask_type in ("Depth", "Video Depth")
+    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps or hybrid_depth
+
+
+def needs_raft(settings: Settings) -> bool:
+    """RAFT optical flow for cadence (above 1), redo generation or hybrid motion."""
+    anim = settings.anim
+    return ((anim.optical_flow_cadence == "RAFT" and anim.diffusion_cadence > 1)
+            or anim.optical_flow_redo_generation == "RAFT"
+            or (anim.hybrid_motion == "Optical Flow" and anim.hybrid_flow_method == "RAFT"))

@@ -16,6 +16,7 @@ from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.run import OutputOptions, RunResult, finish_video, new_timestring, output_folder, run_render
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, RenderCancelled
+from deforum.core.support import needs_depth, needs_raft
 from deforum.integrations.render_hooks import render_hooks
 from deforum.integrations.webui import host, options
 from deforum.integrations.webui.controlnet import check_controlnet
@@ -25,12 +26,6 @@ from deforum.models.settings import Settings
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 0.2
-
-
-def needs_depth(settings: Settings) -> bool:
-    """3D depth warping or saved depth maps need a depth model."""
-    anim = settings.anim
-    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps
 
 
 def depth_estimator(settings: Settings) -> DepthEstimator | None:
@@ -56,11 +51,7 @@ def depth_estimator(settings: Settings) -> DepthEstimator | None:
 
 def flow_estimator(settings: Settings) -> FlowEstimator | None:
     """RAFT from models/Deforum when optical-flow cadence, redo or hybrid motion asks for it, or None."""
-    anim = settings.anim
-    wants = ((anim.optical_flow_cadence == "RAFT" and anim.diffusion_cadence > 1)
-             or anim.optical_flow_redo_generation == "RAFT"
-             or (anim.hybrid_motion == "Optical Flow" and anim.hybrid_flow_method == "RAFT"))
-    if not wants:
+    if not needs_raft(settings):
         return None
     from deforum.media.flow import RaftWeightsMissingError, load_raft, raft_weights_path
 
