@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from deforum.integrations.postprocess import Encoding
-from deforum.integrations.video_tools import ToolSource, interpolate_video, upscale_video
+from deforum.integrations.video_tools import ToolSource, default_video_path, interpolate_video, upscale_video
 from deforum.media.video import VideoError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -62,15 +62,6 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _default_video_path(pattern: str) -> Path:
-    """The original's frames-to-video output: ``<frames folder>/<folder name>.mp4``, ``_1``, ``_2``… if taken."""
-    folder = Path(pattern).expanduser().parent
-    candidate, number = folder / f"{folder.resolve().name}.mp4", 1
-    while candidate.exists():
-        candidate, number = folder / f"{folder.resolve().name}_{number}.mp4", number + 1
-    return candidate
-
-
 def cmd_frames2video(args: argparse.Namespace) -> int:
     """Stitch a %09d frame sequence (from its lowest index) into an MP4, optionally a GIF; print the video path."""
     from deforum.integrations.frame_stream import pattern_paths
@@ -78,7 +69,7 @@ def cmd_frames2video(args: argparse.Namespace) -> int:
 
     pattern = str(Path(args.pattern).expanduser())
     paths, start = pattern_paths(pattern)
-    out = Path(args.output) if args.output else _default_video_path(pattern)
+    out = Path(args.output) if args.output else default_video_path(pattern)
     result = stitch_video(pattern, str(out), args.fps, start_number=start, frame_count=len(paths),
                           soundtrack=args.audio, crf=args.crf, preset=args.preset, ffmpeg=args.ffmpeg)
     for warning in result.warnings:

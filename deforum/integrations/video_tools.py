@@ -29,6 +29,15 @@ def source_stem(location: str) -> str:
     return path.parent.name or "frames"
 
 
+def default_video_path(pattern: str) -> Path:
+    """The original's frames-to-video output: ``<frames folder>/<folder name>.mp4``, ``_1``, ``_2``… if taken."""
+    folder = Path(pattern).expanduser().parent
+    candidate, number = folder / f"{folder.resolve().name}.mp4", 1
+    while candidate.exists():
+        candidate, number = folder / f"{folder.resolve().name}_{number}.mp4", number + 1
+    return candidate
+
+
 def fps_and_audio(source: ToolSource) -> tuple[float, str | None]:
     """The source fps (given, or the video's) and the audio to carry (given, or the video's own track)."""
     from deforum.media.video import probe_media

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from deforum.core.run import RunResult
+from deforum.integrations.postprocess import Encoding
+from deforum.integrations.video_tools import ToolSource, default_video_path, interpolate_video, upscale_video
 from deforum.integrations.webui import host, options
 
 DEFAULT_DEPTH = "Depth-Anything-V2-Small"
@@ -31,10 +33,7 @@ def frames_to_video(image_path: str, fps: float, soundtrack: str = "") -> str:
 
     pattern = str(Path(image_path.strip().strip('"')).expanduser())
     paths, start = pattern_paths(pattern)
-    folder = Path(pattern).parent
-    out, number = folder / f"{folder.resolve().name}.mp4", 1
-    while out.exists():
-        out, number = folder / f"{folder.resolve().name}_{number}.mp4", number + 1
+    out = default_video_path(pattern)
     result = stitch_video(pattern, str(out), float(fps), start_number=start, frame_count=len(paths),
                           soundtrack=soundtrack.strip() or None, **ffmpeg_args())
     return result.path
@@ -57,13 +56,15 @@ def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
                              preset=str(args["preset"]), ffmpeg=args["ffmpeg"], show_progress=False)
 
 
+def _tool_inputs(source: str, fps: float) -> tuple[ToolSource, Encoding]:
+    """(ToolSource, Encoding) for an Output-tab tool: the typed path and fps, the WebUI's ffmpeg options."""
+    encoding = Encoding(**ffmpeg_args())
+    return ToolSource(source.strip().strip('"'), float(fps) if fps else None, ffmpeg=encoding.ffmpeg), encoding
+
+
 def interpolate_tool(source: str, engine: str, x: float, slow_mo: float, keep_imgs: bool, fps: float) -> str:
     """The Output tab's frame interpolation of an existing video or frames (weights from the WebUI models)."""
-    from deforum.integrations.postprocess import Encoding
-    from deforum.integrations.video_tools import ToolSource, interpolate_video
-
-    encoding = Encoding(**{k: v for k, v in ffmpeg_args().items() if k in ("crf", "preset", "ffmpeg")})
-    tool_source = ToolSource(source.strip().strip('"'), float(fps) if fps else None, ffmpeg=encoding.ffmpeg)
+    tool_source, encoding = _tool_inputs(source, fps)
     video = interpolate_video(tool_source, engine, int(x), slow_mo=int(slow_mo) if slow_mo and slow_mo > 1 else None,
                               keep_imgs=bool(keep_imgs), models_dir=str(host.models_dir()), encoding=encoding)
     return str(video)
@@ -71,11 +72,7 @@ def interpolate_tool(source: str, engine: str, x: float, slow_mo: float, keep_im
 
 def upscale_tool(source: str, model: str, factor: str, keep_imgs: bool, fps: float) -> str:
     """The Output tab's Real-ESRGAN upscaling of an existing video or frames."""
-    from deforum.integrations.postprocess import Encoding
-    from deforum.integrations.video_tools import ToolSource, upscale_video
-
-    encoding = Encoding(**{k: v for k, v in ffmpeg_args().items() if k in ("crf", "preset", "ffmpeg")})
-    tool_source = ToolSource(source.strip().strip('"'), float(fps) if fps else None, ffmpeg=encoding.ffmpeg)
+    tool_source, encoding = _tool_inputs(source, fps)
     video = upscale_video(tool_source, model, factor, keep_imgs=bool(keep_imgs), models_dir=str(host.models_dir()),
                           encoding=encoding)
     return str(video)
