@@ -47,6 +47,13 @@ def sharpen_table(amount: float, threshold: float) -> np.ndarray:
     return table
 
 
+def _pair_index(image: np.ndarray, blurred: np.ndarray) -> np.ndarray:
+    """``image << 8 | blurred`` as uint16, built by interleaving the bytes (blurred low, image high)."""
+    rows = image.shape[0]
+    pairs = cv2.merge([blurred.reshape(rows, -1), image.reshape(rows, -1)])
+    return pairs.view("<u2").reshape(image.shape)
+
+
 def unsharp_mask(
     image: np.ndarray,
     kernel_size: int,
@@ -66,9 +73,7 @@ def unsharp_mask(
         return image.copy()
     size = _odd_kernel(kernel_size)
     blurred = cv2.GaussianBlur(image, (size, size), sigma)
-    index = np.left_shift(image, 8, dtype=np.uint16)
-    index |= blurred
-    sharpened = np.take(sharpen_table(float(amount), float(threshold)), index)
+    sharpened = np.take(sharpen_table(float(amount), float(threshold)), _pair_index(image, blurred), mode="clip")
     if mask is None:
         return sharpened
     mask = np.asarray(mask, dtype=np.uint8)

@@ -43,6 +43,14 @@ def test_unsharp_matches_the_originals_float_formula(kernel, sigma, amount, thre
     assert np.array_equal(unsharp_mask(image, kernel, sigma, amount, threshold), expected)
 
 
+@pytest.mark.parametrize("view", ["flipped columns", "one channel", "grey 2D"])
+def test_unsharp_handles_strided_and_single_channel_frames(view):
+    image = {"flipped columns": _image(2)[:, ::-1], "one channel": _image(2)[..., :1],
+             "grey 2D": _image(2)[..., 0]}[view]
+    expected = _float_unsharp(np.ascontiguousarray(image.squeeze()), 5, 1.0, 0.6, 0).reshape(image.shape)
+    assert np.array_equal(unsharp_mask(image, 5, 1.0, 0.6), expected)  # OpenCV's blur drops H×W×1's channel
+
+
 def test_unsharp_threshold_uses_wrapped_uint8_difference():
     image = np.full((9, 9, 3), 100, np.uint8)
     image[4, 4] = 103  # brighter than its blur by < 10 → kept
