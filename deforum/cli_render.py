@@ -123,8 +123,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     from deforum.config.overrides import apply_overrides
     from deforum.config.settings_io import load
     from deforum.core.engine import RenderServices
-    from deforum.core.run import run_render
+    from deforum.core.run import OutputOptions, run_render
     from deforum.integrations.render_hooks import render_hooks
+    from deforum.integrations.weights import checkpoint_identity
 
     settings = apply_overrides(load(args.settings), args.set or [])
     if settings.anim.animation_mode == "Wan Video":
@@ -145,6 +146,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                               word_masker=word_masker_service(settings, args.models_dir),
                               depth=depth_service(settings, args.models_dir, preview),
                               flow=flow_service(settings, args.models_dir, preview))
+    model_name, model_hash = ("", "") if preview else checkpoint_identity(args.model)
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
@@ -152,7 +154,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
                             progress=update, subtitles=_srt_params(args.srt),
                             postprocess=functools.partial(run_postprocess, models_dir=args.models_dir),
-                            hooks=hooks)
+                            hooks=hooks, output=OutputOptions(model_name=model_name, model_hash=model_hash))
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()

@@ -149,6 +149,7 @@ def test_render_with_a_local_checkpoint_uses_diffusion(tmp_path: Path) -> None:
     assert len(list(outdir.glob("*_00000000[0-2].png"))) == 3
     saved = json.loads(next(outdir.glob("*_settings.txt")).read_text())
     assert saved["motion_preview_mode"] is False
+    assert (saved["sd_model_name"], saved["sd_model_hash"]) == ("tiny-diffusers", "")
 
 
 def test_render_runs_rife_post_processing_with_local_weights(tmp_path: Path) -> None:

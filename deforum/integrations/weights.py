@@ -1,7 +1,8 @@
-"""Finding post-processing weights on disk (never downloading): RIFE, FILM and Real-ESRGAN files."""
+"""Finding weights on disk (never downloading): RIFE, FILM and Real-ESRGAN files; checkpoint names and hashes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,3 +60,20 @@ def missing_message(spec: WeightsFile, searched: Sequence[Path]) -> str:
     return (f"{spec.label} weights were not found, and Deforum never downloads weights.\n"
             f"Put {names} in {root} (or pass --models-dir / set ${MODELS_DIR_ENV} to the models folder that "
             f"holds Deforum/).\nGet it from: {spec.source}\nSearched:\n{shown}{more}")
+
+
+def checkpoint_identity(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """A checkpoint's name and short hash as the WebUI records them in settings files.
+
+    The name is the path below a ``Stable-diffusion`` folder when the file lies in one, else its file name;
+    the hash is the WebUI's legacy one (first 8 hex digits of the SHA-256 of the 64 KiB at offset 1 MiB).
+    A diffusers folder has a name and no hash.
+    """
+    checkpoint = Path(path).expanduser().resolve()
+    below = [folder for folder in checkpoint.parents if folder.name.lower() == "stable-diffusion"]
+    name = checkpoint.relative_to(below[0]).as_posix() if below else checkpoint.name
+    if not checkpoint.is_file():
+        return name, ""
+    with checkpoint.open("rb") as handle:
+        handle.seek(0x100000)
+        return name, hashlib.sha256(handle.read(0x10000)).hexdigest()[:8]
