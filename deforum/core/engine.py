@@ -200,6 +200,8 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
     """Run the plan from `state` (a resume checkpoint) or from the start; frames written stay on cancel."""
     loop = _Loop(inputs, services, sink, cancel or CancelToken(), progress)
     state = state or FrameState()
+    if inputs.hybrid is not None:
+        inputs.hybrid.warm_flow = state.hybrid_flow
     segments = inputs.plan.segments
     for index in range(state.next_segment, len(segments)):
         if loop.cancel.cancelled:
@@ -216,6 +218,7 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
                 return RenderOutcome(loop.written, True, state)
             except RenderCancelled:
                 return RenderOutcome(loop.written, True, state)
-        state = state.evolve(next_segment=index + 1)
+        state = state.evolve(next_segment=index + 1,
+                             hybrid_flow=inputs.hybrid.warm_flow if inputs.hybrid is not None else None)
         sink.save_state(state)
     return RenderOutcome(loop.written, False, state)

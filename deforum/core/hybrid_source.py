@@ -21,6 +21,7 @@ from deforum.animation.keys import AnimationKeys
 from deforum.core.services import DepthEstimator, FlowEstimator
 from deforum.core.sink import depth_to_png
 from deforum.core.steps import frame_size
+from deforum.media.flow import WARM_STARTED_FLOWS
 from deforum.media.frames_io import depth_filename, input_frame_filename, load_image_source
 from deforum.media.hybrid import hybrid_composite, masked_composite
 from deforum.media.hybrid_motion import (
@@ -122,6 +123,7 @@ class HybridVideo:
         self.stem = Path(_video_path(settings)).stem
         self._init_image: np.ndarray | None = None
         self._warned_missing = False
+        self.warm_flow: np.ndarray | None = None
 
     @classmethod
     def prepare(cls, settings: Settings, outdir: Path, timestring: str, *, frames: Sequence[Path] | None = None,
@@ -206,13 +208,19 @@ class HybridVideo:
         return ransac_matrix(self._start(i, prev_image), self.motion_frame(i), kind)
 
     def flow(self, i: int, prev_image: np.ndarray | None = None) -> np.ndarray:
-        """The hybrid optical flow into video frame `i` from frame i-1 (or from `prev_image`); saves extras."""
+        """The hybrid optical flow into video frame `i` from frame i-1 (or from `prev_image`); saves extras.
+
+        DIS starts from the previous call's flow, which stays in `warm_flow` (the engine checkpoints it).
+        """
         anim = self.settings.anim
         if not self._has_pair(i):
             return np.zeros((self.size[1], self.size[0], 2), dtype=np.float32)
+        warm = anim.hybrid_flow_method in WARM_STARTED_FLOWS
         result = hybrid_flow(self._start(i, prev_image), self.motion_frame(i), anim.hybrid_flow_method,
                              raft=self.raft, consistency=anim.hybrid_flow_consistency,
-                             blur=anim.hybrid_consistency_blur)
+                             blur=anim.hybrid_consistency_blur, initial=self.warm_flow if warm else None)
+        if warm:
+            self.warm_flow = result.flow
         if anim.hybrid_comp_save_extra_frames:
             self._save(f"flow{i - 1:09}.jpg", flow_visualization(self.motion_frame(i - 1), result.flow),
                        FLOW_JPEG_QUALITY)

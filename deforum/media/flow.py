@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import torch
 
 FLOW_METHODS = ("RAFT", "DIS Medium", "DIS Fine", "Farneback")
+WARM_STARTED_FLOWS = ("DIS Medium", "DIS Fine")
 RAFT_WEIGHTS_FILE = "raft_large_C_T_SKHT_V2-ff5fadd5.pth"
 RAFT_FLOW_UPDATES = 50
 RAFT_MIN_SIDE = 128
@@ -75,20 +76,31 @@ def load_raft(weights_path: str | Path, *, device: str = "cpu") -> RaftFlow:
     return RaftFlow(model.to(device).eval(), torch.device(device))
 
 
-def _dis(gray_a: np.ndarray, gray_b: np.ndarray, fine: bool) -> np.ndarray:
-    """DIS flow: OpenCV's medium preset, or the original's "fine" tuning of the default preset."""
+def _dis(gray_a: np.ndarray, gray_b: np.ndarray, fine: bool, initial: np.ndarray | None) -> np.ndarray:
+    """DIS flow: OpenCV's medium preset, or the original's "fine" tuning of the default preset.
+
+    A flow of the frame's size in ``initial`` is DIS's starting estimate (it is copied, not overwritten).
+    """
+    start = None
+    if initial is not None and initial.shape == (*gray_a.shape, 2):
+        start = np.array(initial, dtype=np.float32, order="C")
     if not fine:
-        return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray_a, gray_b, None)
+        return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray_a, gray_b, start)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     dis.setGradientDescentIterations(192)
     dis.setFinestScale(0)
     dis.setPatchSize(8)
     dis.setPatchStride(4)
-    return dis.calc(gray_a, gray_b, None)
+    return dis.calc(gray_a, gray_b, start)
 
 
-def estimate_flow(a: np.ndarray, b: np.ndarray, method: str, *, raft: RaftFlow | None = None) -> np.ndarray:
-    """Flow from ``a`` to ``b`` (uint8 RGB) by "RAFT", "DIS Medium", "DIS Fine" or "Farneback"."""
+def estimate_flow(a: np.ndarray, b: np.ndarray, method: str, *, raft: RaftFlow | None = None,
+                  initial: np.ndarray | None = None) -> np.ndarray:
+    """Flow from ``a`` to ``b`` (uint8 RGB) by "RAFT", "DIS Medium", "DIS Fine" or "Farneback".
+
+    The DIS methods start from ``initial`` when it is a flow of the frames' size (the original warm-started
+    hybrid motion's DIS from the previous frame's flow); RAFT and Farneback ignore it, as the original did.
+    """
     if method == "RAFT":
         if raft is None:
             raise ValueError("RAFT flow needs a model: pass raft=load_raft(path)")
@@ -98,7 +110,7 @@ def estimate_flow(a: np.ndarray, b: np.ndarray, method: str, *, raft: RaftFlow |
     gray_a, gray_b = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     if method == "Farneback":
         return cv2.calcOpticalFlowFarneback(gray_a, gray_b, None, 0.5, 5, 21, 5, 7, 1.2, 0)
-    return _dis(gray_a, gray_b, fine=method == "DIS Fine")
+    return _dis(gray_a, gray_b, fine=method == "DIS Fine", initial=initial)
 
 
 def warp_by_flow(image: np.ndarray, flow: np.ndarray) -> np.ndarray:

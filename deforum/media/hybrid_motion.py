@@ -101,9 +101,12 @@ def consistency_blur(reliability: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def hybrid_flow(first: np.ndarray, second: np.ndarray, method: str, *, raft: RaftFlow | None = None,
-                consistency: bool = False, blur: float = 0) -> HybridFlow:
-    """Flow `first` → `second`, weighted by the (blurred) consistency check's occlusion channel when asked."""
-    forward = estimate_flow(first, second, method, raft=raft)
+                consistency: bool = False, blur: float = 0, initial: np.ndarray | None = None) -> HybridFlow:
+    """Flow `first` → `second`, weighted by the (blurred) consistency check's occlusion channel when asked.
+
+    `initial` (the previous hybrid flow) seeds the forward DIS estimate; the backward check starts afresh.
+    """
+    forward = estimate_flow(first, second, method, raft=raft, initial=initial)
     if not consistency:
         return HybridFlow(forward)
     reliability = flow_consistency_mask(forward, estimate_flow(second, first, method, raft=raft))

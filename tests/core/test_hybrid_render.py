@@ -11,9 +11,11 @@ from deforum.config.settings_io import load
 from deforum.core.engine import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.run import run_render
+from deforum.core.services import CancelToken
 from deforum.media.frames_io import existing_frames, read_image, write_png_atomic
 from deforum.media.video import stitch_video
 from tests.conftest import DATA
+from tests.core.test_render import CancelAfter
 
 
 def textured_video(folder: Path, frames: int = 6) -> Path:
@@ -61,3 +63,19 @@ def test_depth_mask_without_a_depth_model_is_a_clear_error(tmp_path: Path) -> No
     with pytest.raises(ValueError, match="hybrid_comp_mask_type"):
         run_render(settings(tmp_path, hybrid_composite="Normal", hybrid_comp_mask_type="Depth"),
                    RenderServices(model=PreviewModelService()), tmp_path / "out", timestring="20240101000000")
+
+
+def test_dis_hybrid_flow_resumes_identically(tmp_path: Path) -> None:
+    changes = {"hybrid_motion": "Optical Flow", "hybrid_flow_method": "DIS Medium", "diffusion_cadence": 1}
+    full = run_render(settings(tmp_path, **changes), RenderServices(model=PreviewModelService()),
+                      tmp_path / "full", timestring="20240101000000")
+    token = CancelToken()
+    part = run_render(settings(tmp_path, **changes), RenderServices(model=CancelAfter(token, 4)),
+                      tmp_path / "part", cancel=token, timestring="20240101000000")
+    assert part.cancelled and 0 < part.frames_written < 6
+    assert (tmp_path / "part" / "hy" / ".deforum-resume-20240101000000.npz").is_file()
+    resumed = run_render(settings(tmp_path, **changes), RenderServices(model=PreviewModelService()),
+                         tmp_path / "part", resume="20240101000000")
+    for i in range(6):
+        name = f"20240101000000_{i:09}.png"
+        assert (full.outdir / name).read_bytes() == (resumed.outdir / name).read_bytes(), name

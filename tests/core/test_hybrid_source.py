@@ -149,6 +149,26 @@ def test_flow_recovers_the_shift_and_saves_extra_frames(extracted, clip):
     assert {"flow000000002.jpg", "flow_mask000000002.jpg"} <= saved
 
 
+@pytest.mark.parametrize("method, warm", [("DIS Medium", True), ("DIS Fine", True), ("Farneback", False)])
+def test_dis_flow_starts_from_the_previous_hybrid_flow(extracted, clip, monkeypatch, method, warm):
+    from deforum.core import hybrid_source
+
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["initial"])
+        return real(*args, **kwargs)
+
+    real = hybrid_source.hybrid_flow
+    monkeypatch.setattr(hybrid_source, "hybrid_flow", recording)
+    hv = hybrid(extracted, clip, hybrid_motion="Optical Flow", hybrid_flow_method=method,
+                hybrid_flow_consistency=True)
+    first = hv.flow(2)
+    hv.flow(3)
+    assert seen[0] is None
+    assert (seen[1] is first) == warm and (hv.warm_flow is not None) == warm
+
+
 def test_apply_motion_moves_every_image_once_and_skips_frame_zero(extracted, clip, texture):
     hv = hybrid(extracted, clip, hybrid_motion="Affine")
     image = view(texture, 2)

@@ -45,6 +45,27 @@ def test_estimators_find_a_known_shift(method):
     assert np.median(interior[..., 1]) == pytest.approx(1.0, abs=0.3)
 
 
+@pytest.mark.parametrize("method", ["DIS Medium", "DIS Fine"])
+def test_dis_starts_from_the_initial_flow_without_changing_it(method):
+    a = _textured()
+    b = np.roll(a, 24, axis=1)  # too far for DIS from a standing start
+    initial = _constant_flow(24, 0)
+    guided = estimate_flow(a, b, method, initial=initial)
+    cold = estimate_flow(a, b, method)
+    interior = (slice(30, -30), slice(30, -30), 0)
+    assert np.median(guided[interior]) == pytest.approx(24.0, abs=0.3)
+    assert abs(np.median(cold[interior]) - 24.0) > 5
+    assert np.array_equal(initial, _constant_flow(24, 0))
+    assert np.array_equal(estimate_flow(a, b, method, initial=_constant_flow(24, 0, (48, 64))), cold)  # wrong size
+
+
+def test_farneback_ignores_the_initial_flow():
+    a = _textured()
+    b = np.roll(a, 3, axis=1)
+    assert np.array_equal(estimate_flow(a, b, "Farneback", initial=_constant_flow(9, 9)),
+                          estimate_flow(a, b, "Farneback"))
+
+
 def test_unknown_method_and_missing_raft_are_errors():
     a = _textured()
     with pytest.raises(ValueError, match="flow method"):
