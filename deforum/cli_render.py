@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
-from deforum.core.support import needs_depth, needs_raft
+from deforum.core.support import needs_depth, needs_human_matting, needs_raft
+from deforum.media.human_masks import Matting
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,23 @@ def flow_service(settings: Settings, models_dir: str | None, preview: bool) -> F
         return None
 
 
+def matting_service(settings: Settings, models_dir: str | None, preview: bool) -> Matting | None:
+    """Robust Video Matting when hybrid video makes human masks; a preview without its weights makes none."""
+    if not needs_human_matting(settings):
+        return None
+    from deforum.integrations.matting import load_human_matting
+    from deforum.integrations.weights import ModelWeightsMissing
+
+    try:
+        return load_human_matting(models_dir)
+    except ModelWeightsMissing as err:
+        if not preview:
+            raise ValueError(f"Setting 'hybrid_generate_human_masks': {err}") from None
+        log.warning("No Robust Video Matting weights: the preview makes no human masks. %s",
+                    str(err).splitlines()[0])
+        return None
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
@@ -145,7 +163,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     services = RenderServices(model=model_service(args.model, args.models_dir, preview),
                               word_masker=word_masker_service(settings, args.models_dir),
                               depth=depth_service(settings, args.models_dir, preview),
-                              flow=flow_service(settings, args.models_dir, preview))
+                              flow=flow_service(settings, args.models_dir, preview),
+                              matting=matting_service(settings, args.models_dir, preview))
     model_name, model_hash = ("", "") if preview else checkpoint_identity(args.model)
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()

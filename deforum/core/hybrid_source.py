@@ -23,6 +23,7 @@ from deforum.core.sink import depth_to_png
 from deforum.core.steps import frame_size
 from deforum.media.flow import WARM_STARTED_FLOWS
 from deforum.media.frames_io import depth_filename, input_frame_filename, load_image_source
+from deforum.media.human_masks import MASKS_FOLDER, Matting, write_human_masks
 from deforum.media.hybrid import hybrid_composite, masked_composite
 from deforum.media.hybrid_motion import (
     MATRIX_KINDS,
@@ -35,7 +36,7 @@ from deforum.media.hybrid_motion import (
     reliability_visualization,
     resize_for_motion,
 )
-from deforum.media.video import VideoError, extract_video_frames
+from deforum.media.video import VideoError, extract_video_frames, probe_media
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,35 @@ def extract_hybrid_frames(settings: Settings, outdir: Path) -> tuple[Path, ...]:
     return tuple(folder / input_frame_filename(video, i) for i in range(count))
 
 
+def generate_human_masks(settings: Settings, frames: Sequence[Path], outdir: Path, matting: Matting | None) -> None:
+    """hybrid_generate_human_masks: matte the input frames into `human_masks/` at the extracted frames' rate."""
+    anim = settings.anim
+    if anim.hybrid_generate_human_masks == "None":
+        return
+    if matting is None:
+        if not settings.args.motion_preview_mode:
+            raise ValueError(f"Setting 'hybrid_generate_human_masks': human masks need the Robust Video Matting "
+                             f"model ({HUMAN_MASKS_MODEL}); load it or set it to 'None'.")
+        log.warning("No Robust Video Matting model: the motion preview makes no human masks.")
+        return
+    if not frames:
+        log.warning("Human masks: no input frames to matte.")
+        return
+    fps = _video_fps(anim.video_init_path.strip().strip('"')) or settings.output.fps
+    count = write_human_masks(frames, outdir / MASKS_FOLDER, anim.hybrid_generate_human_masks,
+                              fps / max(int(anim.extract_nth_frame), 1), matting,
+                              overwrite=anim.overwrite_extracted_frames)
+    log.info("Human masks: %d written to %s", count, outdir / MASKS_FOLDER)
+
+
+def _video_fps(path: str) -> float | None:
+    """The init video's frame rate, or None when it cannot be read (a folder of frames, a URL ffmpeg refuses)."""
+    try:
+        return probe_media(path).fps
+    except VideoError:
+        return None
+
+
 class HybridVideo:
     """Video frames, hybrid motion, compositing and colour samples for one render."""
 
@@ -127,14 +157,13 @@ class HybridVideo:
 
     @classmethod
     def prepare(cls, settings: Settings, outdir: Path, timestring: str, *, frames: Sequence[Path] | None = None,
-                depth: DepthEstimator | None = None, flow: FlowEstimator | None = None) -> HybridVideo:
-        """Check the settings, make `hybridframes/`, extract the video (unless `frames`, Video Input's, given)."""
+                depth: DepthEstimator | None = None, flow: FlowEstimator | None = None,
+                matting: Matting | None = None) -> HybridVideo:
+        """Check the settings, make `hybridframes/`, extract the video (unless `frames`, Video Input's, given).
+
+        Human masks of the frames go to `human_masks/` when asked for (and `matting` is given).
+        """
         anim = settings.anim
-        if anim.hybrid_generate_human_masks != "None":
-            raise ValueError(
-                "Setting 'hybrid_generate_human_masks': human masks need the RobustVideoMatting model "
-                f"({HUMAN_MASKS_MODEL}, torch.hub hithereai/RobustVideoMatting), which Deforum does not "
-                "download or run; set it to 'None'.")
         if anim.animation_mode not in HYBRID_MODES:
             raise ValueError(f"Setting 'animation_mode': hybrid video needs '2D', '3D' or 'Video Input', "
                              f"not {anim.animation_mode!r}; set hybrid_composite and hybrid_motion to 'None'.")
@@ -150,6 +179,7 @@ class HybridVideo:
         found = tuple(frames) if frames is not None else extract_hybrid_frames(settings, outdir)
         if not found and not anim.hybrid_use_init_image:
             raise ValueError(f"Setting 'video_init_path': no input frames in {outdir / 'inputframes'}.")
+        generate_human_masks(settings, found, outdir, matting)
         return cls(settings, found, outdir, timestring, depth=depth, flow=flow)
 
     def adjust(self, settings: Settings) -> Settings:

@@ -14,6 +14,7 @@ from deforum.core.hybrid_source import HybridVideo
 from deforum.core.masking import RenderMasks
 from deforum.core.plan import FramePlan
 from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
+from deforum.media.human_masks import Matting
 from deforum.models.generation import ControlNetUnit
 from deforum.models.settings import Settings
 from deforum.prompt.mask_expressions import WordMasker
@@ -35,6 +36,7 @@ class RenderServices:
     depth: DepthEstimator | None = None
     flow: FlowEstimator | None = None
     word_masker: WordMasker | None = None
+    matting: Matting | None = None
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def prepare_hybrid(settings: Settings, outdir: Path, timestring: str, video_fram
         return None
     frames = video_frames if settings.anim.animation_mode == "Video Input" else None
     return HybridVideo.prepare(settings, outdir, timestring, frames=frames, depth=services.depth,
-                               flow=services.flow)
+                               flow=services.flow, matting=services.matting)
 
 
 def guided_settings(settings: Settings) -> Settings:

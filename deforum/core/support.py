@@ -47,6 +47,13 @@ def needs_depth(settings: Settings) -> bool:
     return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps or hybrid_depth
 
 
+def needs_human_matting(settings: Settings) -> bool:
+    """Hybrid video in use with hybrid_generate_human_masks on (Interpolation mode ignores hybrid video)."""
+    anim = settings.anim
+    hybrid = anim.hybrid_composite != "None" or anim.hybrid_motion != "None"
+    return hybrid and anim.hybrid_generate_human_masks != "None" and anim.animation_mode != "Interpolation"
+
+
 def needs_raft(settings: Settings) -> bool:
     """RAFT optical flow for cadence (above 1), redo generation or hybrid motion."""
     anim = settings.anim

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from deforum.animation.keys import build_keys
 from deforum.core.hybrid_source import HybridSchedules, HybridVideo, extract_hybrid_frames
@@ -61,10 +62,11 @@ def settings(clip: Path, **changes) -> Settings:
     return Settings().replace(**{**base, **changes})
 
 
-def hybrid(extracted, clip, timestring: str = TS, depth=None, **changes) -> HybridVideo:
+def hybrid(extracted, clip, timestring: str = TS, depth=None, matting=None, **changes) -> HybridVideo:
     """A HybridVideo over the extracted frames."""
     outdir, frames = extracted
-    return HybridVideo.prepare(settings(clip, **changes), outdir, timestring, frames=frames, depth=depth)
+    return HybridVideo.prepare(settings(clip, **changes), outdir, timestring, frames=frames, depth=depth,
+                               matting=matting)
 
 
 class GradientDepth:
@@ -263,9 +265,32 @@ def test_schedules_are_read_per_frame(clip):
     assert at.flow_factor == 1.0 and at.mask_contrast == 1.0 and at.mask_blend_alpha == 0.5
 
 
-def test_human_masks_are_refused_naming_the_model(extracted, clip):
-    with pytest.raises(ValueError, match="rvm_resnet50.pth"):
+class BrightnessMatting:
+    """A matting stand-in: alpha is the frame's red channel."""
+
+    def alphas(self, frames):
+        for frame in frames:
+            yield np.ascontiguousarray(frame[..., 0])
+
+
+def test_human_masks_without_the_model_name_it(extracted, clip):
+    with pytest.raises(ValueError, match="hybrid_generate_human_masks.*rvm_resnet50.pth"):
         hybrid(extracted, clip, hybrid_generate_human_masks="PNGs")
+
+
+def test_a_preview_without_the_model_makes_no_human_masks(extracted, clip, caplog):
+    with caplog.at_level(logging.WARNING):
+        hybrid(extracted, clip, hybrid_generate_human_masks="PNGs", motion_preview_mode=True)
+    assert "no human masks" in caplog.text
+
+
+def test_human_masks_of_every_input_frame(extracted, clip):
+    outdir, frames = extracted
+    hybrid(extracted, clip, hybrid_generate_human_masks="PNGs", overwrite_extracted_frames=True,
+           matting=BrightnessMatting())
+    masks = sorted((outdir / "human_masks").glob("*.png"))
+    assert [p.name for p in masks] == [f"{i:04d}.png" for i in range(FRAMES)]
+    assert np.array_equal(np.asarray(Image.open(masks[2])), frames_io.read_image(frames[2])[..., 0])
 
 
 def test_interpolation_mode_is_refused(extracted, clip):

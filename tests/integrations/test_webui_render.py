@@ -142,3 +142,23 @@ def test_vid2depth_tool_names_what_is_missing(webui) -> None:
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tools.vid2depth(str(webui.root / "nope.mp4"), tools.DEFAULT_DEPTH, True)
+
+
+def _human_masks(**changes) -> Settings:
+    return small(hybrid_composite="Normal", hybrid_generate_human_masks="PNGs", **changes)
+
+
+def test_human_masks_need_the_matting_weights_named(webui) -> None:
+    with pytest.raises(ValueError, match=r"(?s)hybrid_generate_human_masks.*rvm_resnet50\.pth"):
+        render.render_settings(_human_masks())
+
+
+def test_human_matting_loads_from_the_webui_models_folder(webui, monkeypatch) -> None:
+    import deforum.integrations.matting as matting
+
+    calls = []
+    monkeypatch.setattr(matting, "load_human_matting", lambda models_dir, device: calls.append((models_dir, device))
+                        or "rvm")
+    assert render.human_matting(_human_masks()) == "rvm"
+    assert render.human_matting(small()) is None
+    assert calls == [(Path(webui.paths.models_path), "cpu")]

@@ -16,7 +16,7 @@ from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.run import OutputOptions, RunResult, finish_video, new_timestring, output_folder, run_render
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, RenderCancelled
-from deforum.core.support import needs_depth, needs_raft
+from deforum.core.support import needs_depth, needs_human_matting, needs_raft
 from deforum.integrations.render_hooks import render_hooks
 from deforum.integrations.webui import host, options
 from deforum.integrations.webui.controlnet import check_controlnet
@@ -78,6 +78,22 @@ def word_masker(settings: Settings) -> Any:
         raise ValueError(f"Setting 'mask_schedule': {err}") from None
 
 
+def human_matting(settings: Settings) -> Any:
+    """Robust Video Matting from the WebUI's models folder when hybrid video makes human masks."""
+    if not needs_human_matting(settings):
+        return None
+    from deforum.integrations.matting import load_human_matting
+    from deforum.integrations.weights import ModelWeightsMissing
+
+    try:
+        return load_human_matting(host.models_dir(), device=str(host.device()))
+    except ModelWeightsMissing as err:
+        if not settings.args.motion_preview_mode:
+            raise ValueError(f"Setting 'hybrid_generate_human_masks': {err}") from None
+        log.warning("No Robust Video Matting weights: the motion preview makes no human masks.")
+        return None
+
+
 def services_for(settings: Settings) -> RenderServices:
     """The WebUI model (or the motion preview), the depth and the flow models for one run."""
     if settings.args.motion_preview_mode:
@@ -86,7 +102,7 @@ def services_for(settings: Settings) -> RenderServices:
         model = WebUIModelService(host.output_root(), total_frames=settings.anim.max_frames,
                                   external_code=check_controlnet(settings))
     return RenderServices(model=model, depth=depth_estimator(settings), flow=flow_estimator(settings),
-                          word_masker=word_masker(settings))
+                          word_masker=word_masker(settings), matting=human_matting(settings))
 
 
 @contextlib.contextmanager
