@@ -63,12 +63,13 @@ def cmd_render_wan(settings: Settings, args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = render_wan(settings, Path(args.outdir), cancel=cancel, models_dir=args.models_dir,
-                            progress=lambda done, total: bar.update(max(0, done - bar.n)))
+                            progress=lambda done, total: bar.update(max(0, done - bar.n)), resume=args.resume)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
     if result.cancelled:
-        print(f"interrupted: {result.frames_written} frame(s) written", file=sys.stderr)
+        print(f"interrupted: {result.frames_written} frame(s) written; continue with --resume {result.timestring}",
+              file=sys.stderr)
     if result.video:
         print(f"video: {result.video}", file=sys.stderr)
     print(result.outdir)

@@ -179,3 +179,29 @@ def test_a_legacy_pair_loads_once_and_shares_the_text_encoder(tmp_path, monkeypa
     assert image.text_encoder is text.text_encoder and loader("t2v") is text
     result = render_wan(settings, tmp_path / "out", pipeline_loader=loader, timestring=TS)
     assert result.frames_written == 12
+
+
+def test_an_interrupted_run_resumes_after_its_finished_clips(vace, tmp_path):
+    settings = BASE.replace(seed=-1)
+    cancel = CancelToken()
+    part = render_wan(settings, tmp_path / "part", pipeline_loader=lambda role: vace, cancel=cancel,
+                      progress=lambda done, total: cancel.cancel(), timestring=TS)
+    assert (part.frames_written, part.cancelled) == (5, True)
+    (part.outdir / frame_filename(TS, 5)).write_bytes(b"half-written clip frames are made again")
+    seed = int(__import__("json").loads((part.outdir / f"{TS}_settings.txt").read_text())["seed"])
+    spy, seen = Recorder(vace), []
+    resumed = render_wan(settings, tmp_path / "part", pipeline_loader=lambda role: spy.pipe, resume=TS,
+                         progress=lambda done, total: seen.append(done))
+    assert (resumed.frames_written, resumed.cancelled, seen) == (7, False, [5, 12])
+    assert [call["seed"] for call in spy.calls] == [seed + 1] and spy.calls[0]["num_frames"] == 9
+    assert np.array_equal(np.asarray(spy.calls[0]["video"][0]), frame(part.outdir, 4))
+    full = render_wan(settings.replace(seed=seed), tmp_path / "full", pipeline_loader=lambda role: vace,
+                      timestring=TS)
+    for i in range(12):
+        assert np.array_equal(frame(resumed.outdir, i), frame(full.outdir, i)), i
+    assert (resumed.outdir / f"{TS}.srt").read_text(encoding="utf-8").count(" --> ") == 2
+
+
+def test_resuming_a_missing_run_names_the_folder(tmp_path):
+    with pytest.raises(ValueError, match="Cannot resume 20250101000000"):
+        render_wan(BASE, tmp_path, pipeline_loader=lambda role: None, resume=TS)

@@ -10,12 +10,13 @@ import numpy as np
 
 from deforum.config.settings_io import save, write_text_atomic
 from deforum.core.engine import ProgressCallback
+from deforum.core.resume import ResumeError, saved_seed
 from deforum.core.run import RunResult, finish_video, new_timestring, output_folder, resolve_run_seed
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import WanModels, select_models
 from deforum.integrations.wan.pipelines import PipelineLoader, default_loader, generate_clip
 from deforum.integrations.wan.plan import WanClip, WanPlan, format_plan, plan_clips
-from deforum.media.frames_io import frame_filename, load_image_source, write_png_atomic
+from deforum.media.frames_io import existing_frames, frame_filename, load_image_source, read_image, write_png_atomic
 from deforum.media.srt import frame_time_ms, srt_timestamp
 from deforum.models.settings import Settings
 
@@ -60,11 +61,14 @@ def _write_frames(outdir: Path, timestring: str, clip: WanClip, frames: np.ndarr
 
 def render_clips(plan: WanPlan, loader: PipelineLoader, outdir: Path, timestring: str, *,
                  init: np.ndarray | None = None, cancel: CancelToken | None = None,
-                 progress: ProgressCallback | None = None) -> tuple[int, bool]:
-    """Make every clip in order, writing frames and the .srt as they finish; returns (frames written, cancelled)."""
+                 progress: ProgressCallback | None = None, first_clip: int = 0) -> tuple[int, bool]:
+    """Make the clips from `first_clip` on, writing frames and the .srt as they finish; (frames written, cancelled).
+
+    `init` is the image the first clip made here continues from (the previous clip's last frame on a resume).
+    """
     previous, written = init, 0
     srt = outdir / f"{timestring}.srt"
-    for done, clip in enumerate(plan.clips):
+    for done, clip in enumerate(plan.clips[first_clip:], start=first_clip):
         if cancel is not None and cancel.cancelled:
             return written, True
         log.info("Wan clip %d/%d: frames %d-%d, %s, seed %d", clip.index + 1, len(plan.clips), clip.start,
@@ -81,29 +85,63 @@ def render_clips(plan: WanPlan, loader: PipelineLoader, outdir: Path, timestring
     return written, False
 
 
+def finished_clips(plan: WanPlan, outdir: Path, timestring: str) -> int:
+    """How many leading clips have every frame on disk (an interrupted run continues after them)."""
+    on_disk = set(existing_frames(outdir, timestring))
+    done = 0
+    for clip in plan.clips:
+        if not on_disk.issuperset(range(clip.start, clip.end)):
+            break
+        done += 1
+    return done
+
+
+def _resume_from(settings: Settings, plan: WanPlan, outdir: Path, timestring: str) -> tuple[int, np.ndarray | None]:
+    """(first clip to make, image it continues from) for a resumed run; the init image when nothing is done."""
+    done = finished_clips(plan, outdir, timestring)
+    if done == 0:
+        return 0, _init_frame(settings, plan)
+    last = plan.clips[done - 1].end - 1
+    log.info("Resuming Wan run %s after clip %d/%d (frames 0-%d on disk).", timestring, done, len(plan.clips), last)
+    return done, read_image(outdir / frame_filename(timestring, last))
+
+
+def _run_folder(settings: Settings, root: Path, timestring: str, resume: bool) -> tuple[Path, str, int]:
+    """(output folder, batch name, run seed); a resume keeps the seed its settings file recorded."""
+    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
+    if resume and not outdir.is_dir():
+        raise ResumeError(f"Cannot resume {timestring}: folder {outdir} does not exist. Check --outdir and "
+                          "batch_name.")
+    recorded = saved_seed(outdir, timestring) if resume else None
+    return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
+
+
 def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoader | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
-               timestring: str | None = None, models_dir: str | os.PathLike[str] | None = None) -> RunResult:
+               timestring: str | None = None, models_dir: str | os.PathLike[str] | None = None,
+               resume: str | None = None) -> RunResult:
     """Render settings in Wan Video mode into `<root>/<batch_name>/`: frames, settings, plan, .srt and the video.
 
     `pipeline_loader(role)` returns the diffusers pipeline for 't2v' or 'i2v' clips; by default the models the
     wan_* settings name are found on disk (never downloaded) and loaded once. Cancelling stops before the next
-    clip (or within one, discarding it) and keeps the frames written.
+    clip (or within one, discarding it) and keeps the frames written. `resume` continues that run: the clips
+    whose frames are all on disk are kept and the next one starts from the last kept frame.
     """
-    timestring = timestring or new_timestring()
-    outdir, batch_name = output_folder(settings, Path(root), timestring, settings.args.seed)
-    seed = resolve_run_seed(settings.args.seed)
+    timestring = resume or timestring or new_timestring()
+    outdir, batch_name, seed = _run_folder(settings, Path(root), timestring, resume is not None)
     plan = plan_clips(settings, seed)
     log.info("%s", format_plan(plan))
     if pipeline_loader is None:
         models = select_models(settings, {clip.mode for clip in plan.clips}, models_dir)
         _warn_size(plan, models)
         pipeline_loader = default_loader(models)
-    init = _init_frame(settings, plan)
+    first_clip, init = _resume_from(settings, plan, outdir, timestring) if resume else (0, _init_frame(settings, plan))
     outdir.mkdir(parents=True, exist_ok=True)
     save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
     write_text_atomic(outdir / f"{timestring}_wan_plan.txt", format_plan(plan) + "\n")
+    if progress is not None and first_clip:
+        progress(plan.clips[first_clip - 1].end, plan.max_frames)
     written, cancelled = render_clips(plan, pipeline_loader, outdir, timestring, init=init, cancel=cancel,
-                                      progress=progress)
+                                      progress=progress, first_clip=first_clip)
     video, extra = finish_video(settings, outdir, timestring)
     return RunResult(outdir, timestring, written, cancelled, video, extra)
