@@ -52,7 +52,8 @@ def test_render_finds_the_models_and_prints_the_folder_last(wan_file, tmp_path, 
     pytest.importorskip("ftfy")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     write_tiny_wan_model(tmp_path / "models" / "wan" / "Wan2.1-VACE-1.3B-diffusers")
-    args = argparse.Namespace(preview=False, outdir=str(tmp_path / "out"), models_dir=str(tmp_path / "models"))
+    args = argparse.Namespace(preview=False, outdir=str(tmp_path / "out"), models_dir=str(tmp_path / "models"),
+                              resume=None)
     assert cmd_render_wan(load(wan_file), args) == 0
     folder = capsys.readouterr().out.strip().splitlines()[-1]
     assert folder == str(tmp_path / "out" / "wan") and len(list((tmp_path / "out" / "wan").glob("*.png"))) == 12
