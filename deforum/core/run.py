@@ -201,6 +201,16 @@ def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: C
                           keep_frames_before=keep_before)
 
 
+def run_folder(settings: Settings, root: Path, timestring: str, *, resume: bool) -> tuple[Path, str, int]:
+    """(output folder, batch name, run seed); a resumed run's folder must exist and keeps its recorded seed."""
+    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
+    if resume and not outdir.is_dir():
+        raise ResumeError(f"Cannot resume {timestring}: folder {outdir} does not exist. Check --outdir and "
+                          "batch_name.")
+    recorded = saved_seed(outdir, timestring) if resume else None
+    return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
+
+
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
@@ -215,11 +225,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     """
     check_supported(settings, {key for hook in hooks for key in hook.handles})
     timestring = resume or timestring or new_timestring()
-    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
-    if resume and not outdir.is_dir():
-        raise ResumeError(f"Cannot resume {resume}: folder {outdir} does not exist. Check --outdir and batch_name.")
-    recorded = saved_seed(outdir, timestring) if resume else None
-    seed = recorded if recorded is not None else resolve_run_seed(settings.args.seed)
+    outdir, batch_name, seed = run_folder(settings, root, timestring, resume=resume is not None)
     outdir.mkdir(parents=True, exist_ok=True)
     settings = guided_settings(settings)
     settings, video_frames = extract_input_frames(settings, outdir)

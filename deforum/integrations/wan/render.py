@@ -10,8 +10,7 @@ import numpy as np
 
 from deforum.config.settings_io import save, write_text_atomic
 from deforum.core.engine import ProgressCallback
-from deforum.core.resume import ResumeError, saved_seed
-from deforum.core.run import RunResult, finish_video, new_timestring, output_folder, resolve_run_seed
+from deforum.core.run import RunResult, finish_video, new_timestring, run_folder
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import WanModels, select_models
 from deforum.integrations.wan.pipelines import PipelineLoader, default_loader, generate_clip
@@ -106,16 +105,6 @@ def _resume_from(settings: Settings, plan: WanPlan, outdir: Path, timestring: st
     return done, read_image(outdir / frame_filename(timestring, last))
 
 
-def _run_folder(settings: Settings, root: Path, timestring: str, resume: bool) -> tuple[Path, str, int]:
-    """(output folder, batch name, run seed); a resume keeps the seed its settings file recorded."""
-    outdir, batch_name = output_folder(settings, root, timestring, settings.args.seed)
-    if resume and not outdir.is_dir():
-        raise ResumeError(f"Cannot resume {timestring}: folder {outdir} does not exist. Check --outdir and "
-                          "batch_name.")
-    recorded = saved_seed(outdir, timestring) if resume else None
-    return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
-
-
 def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoader | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, models_dir: str | os.PathLike[str] | None = None,
@@ -128,7 +117,7 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
     whose frames are all on disk are kept and the next one starts from the last kept frame.
     """
     timestring = resume or timestring or new_timestring()
-    outdir, batch_name, seed = _run_folder(settings, Path(root), timestring, resume is not None)
+    outdir, batch_name, seed = run_folder(settings, Path(root), timestring, resume=resume is not None)
     plan = plan_clips(settings, seed)
     log.info("%s", format_plan(plan))
     if pipeline_loader is None:
