@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask
@@ -99,3 +101,21 @@ def test_blend_weights_and_rounding():
     assert blend(a, b, 0.5).tolist() == [[[0, 15, 128]]]  # 0.5 → 0 and 127.5 → 128 (half to even)
     assert np.array_equal(blend(a, b, 0.0), a) and np.array_equal(blend(a, b, 1.0), b)
     assert blend(a, b, 0.25).tolist() == [[[0, 12, 191]]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), kernel=st.sampled_from([1, 3, 5, 7]), sigma=st.floats(0.3, 3.0),
+       amount=st.floats(0.0, 3.0), threshold=st.integers(0, 40))
+def test_unsharp_lookup_equals_the_float_formula_for_any_parameters(seed, kernel, sigma, amount, threshold):
+    image = _image(seed, (17, 23, 3))
+    expected = _float_unsharp(image, kernel, sigma, amount, threshold) if amount else image
+    assert np.array_equal(unsharp_mask(image, kernel, sigma, amount, threshold), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), contrast=st.floats(0.0, 4.0))
+def test_contrast_is_the_rounded_product_saturated_for_any_factor(seed, contrast):
+    image = _image(seed, (9, 11, 3))
+    expected = np.clip(np.round(image * contrast), 0, 255).astype(np.uint8)
+    out = apply_contrast(image, contrast)
+    assert out.dtype == np.uint8 and out.shape == image.shape and np.array_equal(out, expected)

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deforum.media.noise import add_noise, noise_field
 
@@ -117,3 +119,18 @@ def test_bad_arguments_are_rejected():
         add_noise(_image(), 0.5, 1, noise_type="pink")
     with pytest.raises(ValueError, match="perlin_w"):
         add_noise(_image(), 0.5, 1, perlin_w=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(8, 140), cols=st.integers(8, 140),
+       cells=st.tuples(st.integers(1, 9), st.integers(1, 9)), octaves=st.integers(1, 6),
+       persistence=st.floats(0.0, 1.0), amount=st.floats(0.0, 1.0), noise_type=st.sampled_from(["perlin", "uniform"]))
+def test_noise_is_finite_and_keeps_the_frame_shape_for_any_parameters(seed, rows, cols, cells, octaves, persistence,
+                                                                      amount, noise_type):
+    image = _image((rows, cols, 3))
+    out = add_noise(image, amount, seed, noise_type=noise_type, perlin_w=cells[0], perlin_h=cells[1],
+                    perlin_octaves=octaves, perlin_persistence=persistence)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    field = noise_field((rows, cols), 3, seed, noise_type=noise_type, octaves=octaves, persistence=persistence,
+                        cells=cells)
+    assert field.shape == (3, rows, cols) and np.isfinite(field).all()
