@@ -18,8 +18,9 @@ from deforum.depth.locate import WeightsSource
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 4
-TRANSFORMERS_HINT = ("Depth-Anything-V2 and MiDaS run through transformers' DepthAnythingForDepthEstimation / "
-                     "DPTForDepthEstimation (transformers >= 4.45): pip install 'transformers>=4.45' safetensors")
+TRANSFORMERS_HINT = ("Setting 'depth_algorithm': Depth-Anything-V2 needs transformers >= 4.45 (A1111 v1.10 ships "
+                     "4.30); choose 'Midas-3-Hybrid', which runs on the WebUI's transformers, or "
+                     "pip install 'transformers>=4.45'")
 
 
 def default_device() -> str:
@@ -68,34 +69,64 @@ def prepare_image(image: np.ndarray, size: tuple[int, int], spec: DepthModelSpec
     return np.ascontiguousarray(normalised.transpose(2, 0, 1))
 
 
-def load_model(spec: DepthModelSpec, source: WeightsSource) -> torch.nn.Module:
-    """The transformers model of ``spec`` from a local folder (offline) or the original's MiDaS checkpoint."""
+def _model_class(model_type: str) -> type:
+    """transformers' class for the model type (MiDaS's DPT is in every WebUI's transformers; Depth-Anything is not)."""
     try:
-        from transformers import DepthAnythingForDepthEstimation, DPTForDepthEstimation
+        if model_type == "depth_anything":
+            from transformers import DepthAnythingForDepthEstimation as model_class
+        else:
+            from transformers import DPTForDepthEstimation as model_class
     except ImportError as exc:
         raise RuntimeError(f"{TRANSFORMERS_HINT} ({exc})") from exc
+    return model_class
+
+
+def load_model(spec: DepthModelSpec, source: WeightsSource) -> torch.nn.Module:
+    """The transformers model of ``spec`` from a local folder (offline) or the original's MiDaS checkpoint."""
+    model_class = _model_class(spec.model_type)
     if source.kind == "original":
         from deforum.depth.convert_midas import load_original_midas
 
         return load_original_midas(source.path)
-    model_class = DepthAnythingForDepthEstimation if spec.model_type == "depth_anything" else DPTForDepthEstimation
     return model_class.from_pretrained(str(source.path), local_files_only=True).eval()
 
 
+def _reassemble(stage: torch.nn.Module, hidden_states: list[torch.Tensor],
+                grid: tuple[int, int]) -> list[torch.Tensor]:
+    """transformers' DPT reassemble stage on a ``grid`` of patches (its older versions assume a square grid)."""
+    out = []
+    for index, hidden in enumerate(hidden_states):
+        if index not in stage.neck_ignore_stages:
+            cls_token, tokens = hidden[:, 0], hidden[:, 1:]
+            feature = tokens.reshape(tokens.shape[0], *grid, tokens.shape[2]).permute(0, 3, 1, 2).contiguous()
+            if stage.config.readout_type == "project":
+                flat = feature.flatten(2).permute(0, 2, 1)
+                projected = stage.readout_projects[index](torch.cat((flat, cls_token.unsqueeze(1).expand_as(flat)), -1))
+                feature = projected.permute(0, 2, 1).reshape(feature.shape)
+            elif stage.config.readout_type == "add":
+                feature = (feature.flatten(2) + cls_token.unsqueeze(-1)).reshape(feature.shape)
+            hidden = stage.layers[index](feature)
+        out.append(hidden)
+    return out
+
+
 def dpt_depth(model: torch.nn.Module, pixels: torch.Tensor) -> torch.Tensor:
-    """DPTForDepthEstimation's forward pass, passing the patch grid to the neck so non-square frames work.
+    """DPTForDepthEstimation's forward pass with the patch grid known to the neck, so non-square frames work.
 
     transformers' own forward assumes a square grid for its ViT backbones (dpt-large, dpt-hybrid-midas); the
-    original ran MiDaS on aspect-preserving multiples of 32, so the stages are called here directly.
+    original ran MiDaS on aspect-preserving multiples of 32, so the stages are called here directly (the same way
+    in the WebUI's transformers 4.30 and in current ones).
     """
-    config = model.config
-    outputs = model.dpt(pixels, output_hidden_states=True)
+    config, neck = model.config, model.neck
+    outputs = model.dpt(pixels, output_hidden_states=True, return_dict=True)
     features = list(outputs.intermediate_activations or []) if config.is_hybrid else []
     skip = 2 if config.is_hybrid else 0
     features += [hidden for index, hidden in enumerate(outputs.hidden_states[1:])
                  if index in config.backbone_out_indices[skip:]]
     grid = (pixels.shape[2] // config.patch_size, pixels.shape[3] // config.patch_size)
-    return model.head(model.neck(features, *grid))
+    if getattr(neck, "reassemble_stage", None) is not None:
+        features = _reassemble(neck.reassemble_stage, features, grid)
+    return model.head(neck.fusion_stage([conv(feature) for conv, feature in zip(neck.convs, features)]))
 
 
 class DepthNetwork:

@@ -13,16 +13,10 @@ TINY_INIT_RANGE = 0.2
 
 def tiny_model(model_type: str, seed: int = 0) -> torch.nn.Module:
     """A random ~60k-weight Depth-Anything (``"depth_anything"``), DPT (``"dpt"``) or DPT-Hybrid model."""
-    from transformers import (
-        DepthAnythingConfig,
-        DepthAnythingForDepthEstimation,
-        Dinov2Config,
-        DPTConfig,
-        DPTForDepthEstimation,
-    )
-
     torch.manual_seed(seed)
     if model_type == "depth_anything":
+        from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
+
         backbone = Dinov2Config(hidden_size=16, num_hidden_layers=4, num_attention_heads=2, mlp_ratio=2,
                                 image_size=518, patch_size=14, out_indices=[1, 2, 3, 4],
                                 reshape_hidden_states=False, initializer_range=TINY_INIT_RANGE)
@@ -31,6 +25,8 @@ def tiny_model(model_type: str, seed: int = 0) -> torch.nn.Module:
                                      initializer_range=TINY_INIT_RANGE)
         model = DepthAnythingForDepthEstimation(config)
     elif model_type in ("dpt", "dpt_hybrid"):
+        from transformers import DPTConfig, DPTForDepthEstimation
+
         model = DPTForDepthEstimation(DPTConfig(**_tiny_dpt_options(model_type == "dpt_hybrid")))
     else:
         raise ValueError(f"no tiny model for model_type {model_type!r}")

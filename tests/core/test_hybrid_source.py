@@ -313,7 +313,7 @@ def test_before_generation_composites_before_or_after_the_motion(extracted, clip
     hv = hybrid(extracted, clip, hybrid_composite=mode, hybrid_motion="Affine", hybrid_comp_alpha_schedule="0:(1)")
     out = hv.before_generation(3, np.zeros((H, W, 3), np.uint8), _keys(hv))
     inner = (slice(12, -12), slice(12, -12))
-    assert np.abs(out[inner].astype(int) - view(texture, expected_step)[inner]).mean() < 4
+    assert np.abs(out[inner].astype(int) - view(texture, expected_step)[inner]).mean() < 6  # off by a step: ~29
 
 
 def test_after_generation_composites_only_in_its_mode_and_after_frame_zero(extracted, clip):

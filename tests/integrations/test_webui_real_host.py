@@ -7,6 +7,8 @@ and checks the frames and the MP4. See tests/integrations/webui_real.py for WEBU
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 pytest.importorskip("httpx")
 from tests.integrations.webui_real import (  # noqa: E402
+    ROOT,
     RUN_SECONDS,
     START_SECONDS,
     TINY,
@@ -24,6 +27,7 @@ from tests.integrations.webui_real import (  # noqa: E402
     free_port,
     generate_call,
     launch,
+    python,
     run_folders,
 )
 
@@ -45,6 +49,36 @@ def test_run_now_renders_and_terminates(tmp_path: Path) -> None:
     assert code == 0, log.read_text()[-4000:]
     folders = run_folders(batch)
     assert len(folders) == 1, log.read_text()[-4000:]
+    check_run(folders[0])
+
+
+def test_run_now_renders_3d_with_midas_depth_in_the_webuis_transformers(tmp_path: Path) -> None:
+    models = WEBUI_DIR / "models" / "Deforum" / "dpt-hybrid-midas"
+    made = subprocess.run([python(), "-c", "import sys; from deforum.depth.testing import save_tiny_model; "
+                           "save_tiny_model(sys.argv[1], 'dpt_hybrid')", str(models)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr[-3000:]
+    settings = tmp_path / "depth.txt"
+    batch = f"depth3d_{int(time.time())}"
+    settings.write_text(json.dumps({**TINY, "animation_mode": "3D", "use_depth_warping": True,
+                                    "depth_algorithm": "Midas-3-Hybrid", "save_depth_maps": True,
+                                    "translation_z": "0:(5)", "batch_name": batch + "_{timestring}"}),
+                        encoding="utf-8")
+    log = tmp_path / "webui-depth.log"
+    proc = launch("--nowebui", "--port", str(free_port()), "--deforum-run-now", str(settings),
+                  "--deforum-terminate-after-run-now", log=log)
+    try:
+        code = proc.wait(START_SECONDS + RUN_SECONDS)
+    finally:
+        proc.kill()
+        shutil.rmtree(models, ignore_errors=True)
+    assert code == 0, log.read_text()[-4000:]
+    folders = run_folders(batch)
+    assert len(folders) == 1, log.read_text()[-4000:]
+    depth_maps = sorted(folders[0].glob("*_depth_*.png"))
+    assert len(depth_maps) == 3, log.read_text()[-4000:]
+    for path in depth_maps:
+        path.rename(tmp_path / path.name)  # check_run counts every numbered PNG as a frame
     check_run(folders[0])
 
 
