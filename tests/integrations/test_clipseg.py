@@ -29,8 +29,7 @@ def tiny_clipseg(models: Path) -> Path:
                            image_size=32, patch_size=8),
         projection_dim=16, reduce_dim=8, extract_layers=[0, 1], decoder_num_attention_heads=2,
         decoder_intermediate_size=16)
-    image_processor = transformers.CLIPImageProcessor(size={"shortest_edge": 32},
-                                                      crop_size={"height": 32, "width": 32})
+    image_processor = transformers.ViTImageProcessor(size={"height": 32, "width": 32})  # as CIDAS/clipseg-rd64
     transformers.CLIPSegForImageSegmentation(config).save_pretrained(folder)
     transformers.CLIPSegProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
     return folder
