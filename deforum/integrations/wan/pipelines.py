@@ -50,6 +50,17 @@ def check_text_cleaner(pipeline_class: str) -> None:
         raise RuntimeError(f"diffusers' {pipeline_class} needs the ftfy package to read prompts: pip install ftfy")
 
 
+def check_wan_support() -> None:
+    """Fail before any work, naming the setting, when diffusers' Wan pipelines cannot be imported here."""
+    try:
+        from diffusers import WanPipeline  # noqa: F401
+    except ImportError as exc:
+        raise WanModelError(
+            "Setting 'animation_mode': 'Wan Video' runs on diffusers' Wan pipelines (diffusers 0.34 or newer, with a "
+            "transformers that has UMT5), which this Python lacks: the Forge WebUI and `python -m deforum` (make "
+            f"demo's .venv) have them; A1111 v1.10 does not. ({exc})") from None
+
+
 def load_pipeline(model: WanModel, *, device: str | None = None, shared: dict[str, Any] | None = None,
                   offload: bool = False) -> Any:
     """A Wan pipeline from a local diffusers folder (bf16 transformer and fp32 VAE on CUDA, fp32 on the CPU)."""

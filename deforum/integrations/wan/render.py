@@ -13,7 +13,7 @@ from deforum.core.engine import ProgressCallback
 from deforum.core.run import RunResult, finish_video, new_timestring, run_folder
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import WanModels, select_models
-from deforum.integrations.wan.pipelines import PipelineLoader, default_loader, generate_clip
+from deforum.integrations.wan.pipelines import PipelineLoader, check_wan_support, default_loader, generate_clip
 from deforum.integrations.wan.plan import WanClip, WanPlan, format_plan, plan_clips
 from deforum.media.frames_io import existing_frames, frame_filename, load_image_source, read_image, write_png_atomic
 from deforum.media.srt import frame_time_ms, srt_timestamp
@@ -121,6 +121,7 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
     plan = plan_clips(settings, seed)
     log.info("%s", format_plan(plan))
     if pipeline_loader is None:
+        check_wan_support()
         models = select_models(settings, {clip.mode for clip in plan.clips}, models_dir)
         _warn_size(plan, models)
         pipeline_loader = default_loader(models)
