@@ -5,10 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.deforum-installed
 OUTDIR ?= outputs
 JOBS ?= 2
-# The second test pass: the code the WebUI runs, against the WebUI's own versions (requirements-webui.txt).
-WEBUI_VENV := .venv-webui
-WEBUI_BIN := $(WEBUI_VENV)/bin
-WEBUI_STAMP := $(WEBUI_VENV)/.deforum-installed
+# Second and third test passes: the code the WebUI runs, against A1111's and Forge's own versions
+# (requirements-webui.txt, requirements-forge.txt), each in its own venv.
+COMPAT_STAMPS := .venv-webui/.deforum-installed .venv-forge/.deforum-installed
 WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config tests/models \
 	tests/integrations/test_webui_*.py tests/integrations/test_api_units.py tests/integrations/test_api_http.py \
 	tests/integrations/test_clipseg.py tests/integrations/test_matting.py
@@ -23,18 +22,19 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-api.txt pyproject.t
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-$(WEBUI_STAMP): requirements-webui.txt
-	test -x $(WEBUI_BIN)/python || $(PYTHON) -m venv $(WEBUI_VENV)
-	$(WEBUI_BIN)/python -m pip install -q -r requirements-webui.txt
-	touch $(WEBUI_STAMP)
+.venv-%/.deforum-installed: requirements-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q -r requirements-$*.txt
+	touch $@
 
 demo: $(STAMP)
 	$(BIN)/python -m deforum render default_settings.txt --preview --outdir $(OUTDIR)
 
-test: $(STAMP) $(WEBUI_STAMP)
+test: $(STAMP) $(COMPAT_STAMPS)
 	$(BIN)/python -m ruff check deforum tests bench
 	$(BIN)/python -m pytest -n $(JOBS)
-	$(WEBUI_BIN)/python -m pytest -n $(JOBS) $(WEBUI_TESTS)
+	.venv-webui/bin/python -m pytest -n $(JOBS) $(WEBUI_TESTS)
+	.venv-forge/bin/python -m pytest -n $(JOBS) $(WEBUI_TESTS) tests/depth
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
