@@ -35,11 +35,12 @@ pytestmark = pytest.mark.skipif(WEBUI_DIR is None or not (WEBUI_DIR / "launch.py
                                 reason="set WEBUI_DIR to a WebUI prepared as shared/webui-host.md says")
 
 
-def test_run_now_renders_and_terminates(tmp_path: Path) -> None:
-    settings = tmp_path / "runnow.txt"
-    batch = f"runnow_{int(time.time())}"
-    settings.write_text(json.dumps({**TINY, "batch_name": batch + "_{timestring}"}), encoding="utf-8")
-    log = tmp_path / "webui-runnow.log"
+def run_now(tmp_path: Path, name: str, values: dict) -> tuple[Path, str]:
+    """Start the WebUI with --deforum-run-now on settings `values`; (the run's folder, the WebUI log)."""
+    settings = tmp_path / f"{name}.txt"
+    batch = f"{name}_{int(time.time())}"
+    settings.write_text(json.dumps({**TINY, **values, "batch_name": batch + "_{timestring}"}), encoding="utf-8")
+    log = tmp_path / f"webui-{name}.log"
     proc = launch("--nowebui", "--port", str(free_port()), "--deforum-run-now", str(settings),
                   "--deforum-terminate-after-run-now", log=log)
     try:
@@ -49,7 +50,11 @@ def test_run_now_renders_and_terminates(tmp_path: Path) -> None:
     assert code == 0, log.read_text()[-4000:]
     folders = run_folders(batch)
     assert len(folders) == 1, log.read_text()[-4000:]
-    check_run(folders[0])
+    return folders[0], log.read_text()[-4000:]
+
+
+def test_run_now_renders_and_terminates(tmp_path: Path) -> None:
+    check_run(run_now(tmp_path, "runnow", {})[0])
 
 
 def test_run_now_renders_3d_with_midas_depth_in_the_webuis_transformers(tmp_path: Path) -> None:
@@ -58,28 +63,17 @@ def test_run_now_renders_3d_with_midas_depth_in_the_webuis_transformers(tmp_path
                            "save_tiny_model(sys.argv[1], 'dpt_hybrid')", str(models)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr[-3000:]
-    settings = tmp_path / "depth.txt"
-    batch = f"depth3d_{int(time.time())}"
-    settings.write_text(json.dumps({**TINY, "animation_mode": "3D", "use_depth_warping": True,
-                                    "depth_algorithm": "Midas-3-Hybrid", "save_depth_maps": True,
-                                    "translation_z": "0:(5)", "batch_name": batch + "_{timestring}"}),
-                        encoding="utf-8")
-    log = tmp_path / "webui-depth.log"
-    proc = launch("--nowebui", "--port", str(free_port()), "--deforum-run-now", str(settings),
-                  "--deforum-terminate-after-run-now", log=log)
     try:
-        code = proc.wait(START_SECONDS + RUN_SECONDS)
+        folder, log = run_now(tmp_path, "depth3d", {"animation_mode": "3D", "use_depth_warping": True,
+                                                    "depth_algorithm": "Midas-3-Hybrid", "save_depth_maps": True,
+                                                    "translation_z": "0:(5)"})
     finally:
-        proc.kill()
         shutil.rmtree(models, ignore_errors=True)
-    assert code == 0, log.read_text()[-4000:]
-    folders = run_folders(batch)
-    assert len(folders) == 1, log.read_text()[-4000:]
-    depth_maps = sorted(folders[0].glob("*_depth_*.png"))
-    assert len(depth_maps) == 3, log.read_text()[-4000:]
+    depth_maps = sorted(folder.glob("*_depth_*.png"))
+    assert len(depth_maps) == 3, log
     for path in depth_maps:
         path.rename(tmp_path / path.name)  # check_run counts every numbered PNG as a frame
-    check_run(folders[0])
+    check_run(folder)
 
 
 @pytest.fixture(scope="module")
