@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
-from deforum.core.support import needs_depth, needs_human_matting, needs_raft
-from deforum.media.human_masks import Matting
+from deforum.core.support import needs_depth, needs_raft
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -119,29 +118,13 @@ def flow_service(settings: Settings, models_dir: str | None, preview: bool) -> F
         return None
 
 
-def matting_service(settings: Settings, models_dir: str | None, preview: bool) -> Matting | None:
-    """Robust Video Matting when hybrid video makes human masks; a preview without its weights makes none."""
-    if not needs_human_matting(settings):
-        return None
-    from deforum.integrations.matting import load_human_matting
-    from deforum.integrations.weights import ModelWeightsMissing
-
-    try:
-        return load_human_matting(models_dir)
-    except ModelWeightsMissing as err:
-        if not preview:
-            raise ValueError(f"Setting 'hybrid_generate_human_masks': {err}") from None
-        log.warning("No Robust Video Matting weights: the preview makes no human masks. %s",
-                    str(err).splitlines()[0])
-        return None
-
-
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
     from deforum.config.settings_io import load
     from deforum.core.engine import RenderServices
     from deforum.core.run import OutputOptions, run_render
+    from deforum.integrations.matting import matting_for
     from deforum.integrations.render_hooks import render_hooks
     from deforum.integrations.weights import checkpoint_identity
 
@@ -164,7 +147,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                               word_masker=word_masker_service(settings, args.models_dir),
                               depth=depth_service(settings, args.models_dir, preview),
                               flow=flow_service(settings, args.models_dir, preview),
-                              matting=matting_service(settings, args.models_dir, preview))
+                              matting=matting_for(settings, args.models_dir))
     model_name, model_hash = ("", "") if preview else checkpoint_identity(args.model)
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()

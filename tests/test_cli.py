@@ -182,12 +182,12 @@ def test_missing_rife_weights_fail_before_rendering(tmp_path: Path) -> None:
 
 
 def test_human_masks_without_matting_weights_name_the_file_unless_previewing(tmp_path: Path, caplog) -> None:
-    from deforum.cli_render import matting_service
+    from deforum.integrations.matting import matting_for
     from deforum.models.settings import Settings
 
     settings = Settings().replace(hybrid_motion="Optical Flow", hybrid_generate_human_masks="Video")
     with pytest.raises(ValueError, match=r"(?s)hybrid_generate_human_masks.*rvm_resnet50\.pth"):
-        matting_service(settings, str(tmp_path), preview=False)
-    assert matting_service(settings, str(tmp_path), preview=True) is None
+        matting_for(settings, str(tmp_path))
+    assert matting_for(settings.replace(motion_preview_mode=True), str(tmp_path)) is None
     assert "no human masks" in caplog.text
-    assert matting_service(settings.replace(hybrid_generate_human_masks="None"), str(tmp_path), False) is None
+    assert matting_for(settings.replace(hybrid_generate_human_masks="None"), str(tmp_path)) is None

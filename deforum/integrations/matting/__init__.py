@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import torch
 
+from deforum.core.support import needs_human_matting
 from deforum.depth.network import default_device
 from deforum.integrations.matting.network import MattingNetwork
-from deforum.integrations.weights import WeightsFile, find_weights_file
+from deforum.integrations.weights import ModelWeightsMissing, WeightsFile, find_weights_file
+from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +74,19 @@ def load_human_matting(models_dir: str | os.PathLike[str] | None = None, *,
     weights = find_weights_file(RVM_WEIGHTS, models_dir)
     log.info("Loading Robust Video Matting from %s", weights)
     return HumanMatting(load_network(weights), device=device)
+
+
+def matting_for(settings: Settings, models_dir: str | os.PathLike[str] | None, *,
+                device: str | None = None) -> HumanMatting | None:
+    """RVM when the settings make human masks, else None; missing weights are an error naming the setting, except
+    in a motion preview, which then makes no masks."""
+    if not needs_human_matting(settings):
+        return None
+    try:
+        return load_human_matting(models_dir, device=device)
+    except ModelWeightsMissing as err:
+        if not settings.args.motion_preview_mode:
+            raise ValueError(f"Setting 'hybrid_generate_human_masks': {err}") from None
+        log.warning("No Robust Video Matting weights: the motion preview makes no human masks. %s",
+                    str(err).splitlines()[0])
+        return None

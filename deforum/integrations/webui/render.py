@@ -16,7 +16,7 @@ from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.run import OutputOptions, RunResult, finish_video, new_timestring, output_folder, run_render
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, RenderCancelled
-from deforum.core.support import needs_depth, needs_human_matting, needs_raft
+from deforum.core.support import needs_depth, needs_raft
 from deforum.integrations.render_hooks import render_hooks
 from deforum.integrations.webui import host, options
 from deforum.integrations.webui.controlnet import check_controlnet
@@ -80,18 +80,9 @@ def word_masker(settings: Settings) -> Any:
 
 def human_matting(settings: Settings) -> Any:
     """Robust Video Matting from the WebUI's models folder when hybrid video makes human masks."""
-    if not needs_human_matting(settings):
-        return None
-    from deforum.integrations.matting import load_human_matting
-    from deforum.integrations.weights import ModelWeightsMissing
+    from deforum.integrations.matting import matting_for
 
-    try:
-        return load_human_matting(host.models_dir(), device=str(host.device()))
-    except ModelWeightsMissing as err:
-        if not settings.args.motion_preview_mode:
-            raise ValueError(f"Setting 'hybrid_generate_human_masks': {err}") from None
-        log.warning("No Robust Video Matting weights: the motion preview makes no human masks.")
-        return None
+    return matting_for(settings, host.models_dir(), device=str(host.device()))
 
 
 def services_for(settings: Settings) -> RenderServices:
