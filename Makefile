@@ -9,8 +9,8 @@ JOBS ?= 2
 # (requirements-webui.txt, requirements-forge.txt), each in its own venv.
 COMPAT_STAMPS := .venv-webui/.deforum-installed .venv-forge/.deforum-installed
 WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config tests/models \
-	tests/integrations/test_webui_*.py tests/integrations/test_api_units.py tests/integrations/test_api_http.py \
-	tests/integrations/test_clipseg.py tests/integrations/test_matting.py
+	tests/integrations/webui tests/integrations/api/test_api_units.py tests/integrations/api/test_api_http.py \
+	tests/integrations/features/test_clipseg.py tests/integrations/features/test_matting.py
 
 .PHONY: demo test bench fuzz lint venv clean
 

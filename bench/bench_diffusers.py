@@ -30,9 +30,9 @@ from deforum.integrations.diffusers import sampling  # noqa: E402
 from deforum.integrations.diffusers.parts import ModelParts  # noqa: E402
 from deforum.integrations.diffusers.samplers import resolve_sampler  # noqa: E402
 from deforum.integrations.diffusers.sampling import img2img_runs  # noqa: E402
+from deforum.integrations.diffusers.service import DiffusersModelService  # noqa: E402
 from deforum.integrations.diffusers.testing import SCHEDULER_CONFIG, write_tiny_tokenizer  # noqa: E402
 from deforum.integrations.diffusers.tokenizer import load_clip_tokenizer  # noqa: E402
-from deforum.integrations.diffusers_service import DiffusersModelService  # noqa: E402
 from deforum.models.generation import GenerationRequest  # noqa: E402
 
 SIZE = 512

@@ -21,10 +21,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deforum.integrations.frame_stream import FrameWriter, files_source, write_png  # noqa: E402
-from deforum.integrations.interpolation import drive  # noqa: E402
-from deforum.integrations.rife import IFNet, RifeInterpolator  # noqa: E402
-from deforum.integrations.upscale import RealEsrganUpscaler, RRDBNet, SRVGGNetCompact  # noqa: E402
+from deforum.integrations.post.frame_stream import FrameWriter, files_source, write_png  # noqa: E402
+from deforum.integrations.post.interpolation import drive  # noqa: E402
+from deforum.integrations.post.rife import IFNet, RifeInterpolator  # noqa: E402
+from deforum.integrations.post.upscale import RealEsrganUpscaler, RRDBNet, SRVGGNetCompact  # noqa: E402
 from deforum.media.frames_io import test_card  # noqa: E402
 
 

@@ -8,16 +8,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deforum.config.weights import MODELS_DIR_ENV, WeightsMissing, hf_hub_cache, models_roots
 from deforum.depth.algorithms import DepthModelSpec
 
 log = logging.getLogger(__name__)
 
-MODELS_DIR_ENV = "DEFORUM_MODELS_DIR"
 SUBFOLDERS = ("Deforum", "depth", "")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
-class DepthModelMissing(FileNotFoundError):
+class DepthModelMissing(WeightsMissing):
     """The weights of a depth model are not on disk; the message says which files to put where."""
 
 
@@ -27,28 +27,6 @@ class WeightsSource:
 
     path: Path
     kind: str
-
-
-def search_roots(models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Models folders to search, first wins: ``models_dir``, $DEFORUM_MODELS_DIR, then ./models (the WebUI's)."""
-    candidates = [models_dir, os.environ.get(MODELS_DIR_ENV), Path.cwd() / "models"]
-    roots: list[Path] = []
-    for candidate in candidates:
-        if candidate:
-            path = Path(candidate).expanduser()
-            if path not in roots:
-                roots.append(path)
-    return roots
-
-
-def hf_hub_cache() -> Path:
-    """The Hugging Face hub cache folder, from $HF_HUB_CACHE, $HF_HOME or $XDG_CACHE_HOME like huggingface_hub."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
-    return cache / "huggingface" / "hub"
 
 
 def is_model_folder(path: Path, model_type: str) -> bool:
@@ -94,7 +72,7 @@ def _root_candidates(spec: DepthModelSpec, root: Path) -> list[WeightsSource]:
 
 def find_weights(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | None = None) -> WeightsSource:
     """The first place holding ``spec``'s weights; DepthModelMissing (saying where to put them) if none."""
-    for root in search_roots(models_dir):
+    for root in models_roots(models_dir):
         for source in _root_candidates(spec, root):
             if source.kind == "original" and source.path.is_file():
                 return source
@@ -109,7 +87,7 @@ def find_weights(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | None
 
 def missing_message(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | None = None) -> str:
     """The error text for absent weights: the model, the folder names and files expected, and where."""
-    roots = search_roots(models_dir)
+    roots = models_roots(models_dir)
     first = roots[0] / "Deforum" if roots else Path("models") / "Deforum"
     folders = " or ".join(f"'{name}'" for name in spec.folder_names[: len(spec.repo_ids)])
     lines = [

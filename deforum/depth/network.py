@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deforum.config.weights import default_device
 from deforum.depth.algorithms import DepthModelSpec
 from deforum.depth.locate import WeightsSource
 
@@ -23,12 +24,6 @@ TRANSFORMERS_HINT = ("Setting 'depth_algorithm': Depth-Anything-V2 needs transfo
                      "pip install 'transformers>=4.45'")
 
 
-def default_device() -> str:
-    """CUDA when available, then Apple MPS, else CPU."""
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 def _multiple(value: float, multiple: int, minimum: int = 0) -> int:

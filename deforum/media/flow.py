@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from deforum.config.weights import WeightsMissing, models_roots
 from deforum.media.image_ops import blend
 
 if TYPE_CHECKING:
@@ -25,13 +26,19 @@ RAFT_MIN_SIDE = 128
 FLOW_PADDING = 0.25
 
 
-class RaftWeightsMissingError(FileNotFoundError):
+class RaftWeightsMissingError(WeightsMissing):
     """The RAFT weights file is not where Deforum looks for it."""
 
 
 def raft_weights_path(models_dir: str | Path) -> Path:
     """Where Deforum expects the RAFT weights: ``<models>/Deforum/raft_large_C_T_SKHT_V2-ff5fadd5.pth``."""
     return Path(models_dir) / "Deforum" / RAFT_WEIGHTS_FILE
+
+
+def find_raft_weights(models_dir: str | Path | None = None) -> Path:
+    """The first ``<models>/Deforum/<RAFT file>`` over the models folders searched; else the first such path."""
+    paths = [raft_weights_path(root) for root in models_roots(models_dir)]
+    return next((path for path in paths if path.is_file()), paths[0])
 
 
 class RaftFlow:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import math
-import time
 
 import numexpr
 import numpy as np
@@ -158,11 +157,10 @@ def test_variables_are_those_of_the_context() -> None:
 @pytest.mark.parametrize("text", ["1+" * 1001 + "1", "x" * 1_000_000, "(" * 250 + "t" + ")" * 250,
                                   "sin(" * 120 + "t" + ")" * 120,
                                   "-" * 1500 + "t", " + ".join(["sin(t)"] * 150), ""])
-def test_huge_or_deep_input_is_refused_quickly(text: str) -> None:
-    start = time.perf_counter()
+def test_huge_or_deep_input_is_refused(text: str) -> None:
+    """How fast: bench/bench_guards.py."""
     with pytest.raises(ExpressionError):
         evaluate(text, VARIABLES)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_numexpr_failures_become_expression_errors() -> None:

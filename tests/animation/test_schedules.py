@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 
 import numexpr
 import numpy as np
@@ -203,11 +202,10 @@ def test_non_text_schedule_is_an_error() -> None:
         parse_schedule(None, "zoom")  # type: ignore[arg-type]
 
 
-def test_one_megabyte_schedule_is_refused_quickly() -> None:
-    start = time.perf_counter()
+def test_one_megabyte_schedule_is_refused() -> None:
+    """How fast: bench/bench_guards.py."""
     with pytest.raises(ScheduleError, match="limit"):
         evaluate_schedule("0: (1), " * 150_000, 10)
-    assert time.perf_counter() - start < 0.5
 
 
 def test_hostile_schedules_have_no_side_effects(tmp_path, monkeypatch) -> None:

@@ -93,7 +93,7 @@ def test_flat_fallback_without_an_estimator() -> None:
 
 
 def test_importing_depth_does_not_import_torch_or_transformers() -> None:
-    code = ("import sys, deforum, deforum.depth, deforum.cli_depth; "
+    code = ("import sys, deforum, deforum.depth, deforum.depth.run, deforum.cli.depth; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)

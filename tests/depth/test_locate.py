@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from deforum.config.weights import MODELS_DIR_ENV, models_roots
 from deforum.depth import DepthModelMissing, load_depth_estimator
 from deforum.depth.algorithms import spec_for
-from deforum.depth.locate import MODELS_DIR_ENV, cached_snapshot, find_weights, is_model_folder, search_roots
+from deforum.depth.locate import cached_snapshot, find_weights, is_model_folder
 
 DA = spec_for("Depth-Anything-V2-Small")
 MIDAS = spec_for("Midas-3-Hybrid")
@@ -41,8 +42,8 @@ def test_missing_midas_mentions_the_original_checkpoint(tmp_path: Path) -> None:
 
 def test_search_roots_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "env"))
-    assert search_roots(tmp_path / "arg") == [tmp_path / "arg", tmp_path / "env", tmp_path / "models"]
-    assert search_roots() == [tmp_path / "env", tmp_path / "models"]
+    assert models_roots(tmp_path / "arg") == [tmp_path / "arg", tmp_path / "env", tmp_path / "models"]
+    assert models_roots() == [tmp_path / "env", tmp_path / "models"]
 
 
 @pytest.mark.parametrize("layout", ["Deforum/Depth-Anything-V2-Small-hf", "depth/Depth-Anything-V2-Small-hf",

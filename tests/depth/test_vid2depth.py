@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from deforum.cli import build_parser
-from deforum.cli_depth import add_depth_command, run_depth_command
+from deforum.cli.depth import add_depth_command
+from deforum.depth.run import run_depth_command
 from deforum.depth.vid2depth import DepthMapOptions, GreyDepthMapper, shape_depth_map
 from deforum.media.frames_io import read_image, write_png_atomic
 from deforum.media.video import count_video_frames, stitch_video

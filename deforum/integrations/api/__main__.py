@@ -2,6 +2,6 @@
 
 import sys
 
-from deforum.cli_serve import main_serve
+from deforum.cli.serve import main_serve
 
 sys.exit(main_serve())

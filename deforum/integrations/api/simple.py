@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-import deforum
+from deforum import __version__
 from deforum.config.settings_io import FILE_ONLY_KEYS, to_file_dict
 from deforum.integrations.api import examples
 from deforum.integrations.api.jobs import JobQueue, JobRecord
@@ -76,7 +76,7 @@ def add_simple_routes(router: APIRouter, queue: JobQueue, policy: RequestPolicy)
     @router.get("/deforum/version", response_model=Version, tags=[TAG], summary="Deforum's version")
     async def deforum_version() -> Any:
         """The version of the deforum package serving the API."""
-        return {"version": deforum.__version__}
+        return {"version": __version__}
 
     @router.post("/deforum/run", response_model=RunResultModel, tags=[TAG], summary="Render and wait",
                  responses={200: {"content": {"application/json": {"example": examples.RUN_RESULT}}},

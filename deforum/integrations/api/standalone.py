@@ -13,16 +13,15 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-import deforum
-from deforum.core.engine import RenderServices
-from deforum.core.preview import PreviewModelService
+from deforum import __version__
 from deforum.core.run import RunResult, output_folder, run_render
 from deforum.core.services import CancelToken
 from deforum.integrations.api.auth import AuthSpec
 from deforum.integrations.api.jobs import JobProgress, JobQueue, RenderFn
 from deforum.integrations.api.paths import is_inside
 from deforum.integrations.api.router import build_router
-from deforum.integrations.render_hooks import preflight, render_hooks
+from deforum.integrations.features.hooks import preflight, render_hooks
+from deforum.integrations.services import Environment, services_for
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,16 +71,17 @@ def claim_run(settings: Settings, root: Path, allocator: TimestringAllocator,
     return timestring, resume
 
 
-def preview_render_fn(output_root: Path) -> RenderFn:
-    """A render_fn that renders motion previews (PreviewModelService) into output_root."""
+def preview_render_fn(output_root: Path, environment: Environment | None = None) -> RenderFn:
+    """A render_fn that renders motion previews into output_root, with depth and flow models when on disk."""
     root = Path(output_root).resolve()
     allocator = TimestringAllocator()
-    services = RenderServices(model=PreviewModelService())
+    environment = environment or Environment()
 
     def render(settings: Settings, cancel: CancelToken, progress: JobProgress) -> RunResult:
         """Render one job; its output folder must lie inside the root."""
         settings = settings.replace(motion_preview_mode=True)
         timestring, resume = claim_run(settings, root, allocator, progress)
+        services = services_for(settings, environment)
         return run_render(settings, services, root, resume=resume, cancel=cancel, progress=progress,
                           timestring=timestring, hooks=render_hooks(settings))
 
@@ -90,7 +90,7 @@ def preview_render_fn(output_root: Path) -> RenderFn:
 
 def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False) -> FastAPI:
     """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
-    app = FastAPI(title="Deforum API", version=deforum.__version__, description=DESCRIPTION)
+    app = FastAPI(title="Deforum API", version=__version__, description=DESCRIPTION)
     app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
                                     preflight=preflight))
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from deforum.integrations.controlnet import ControlNetError
+from deforum.integrations.features.controlnet import ControlNetError
 from deforum.models.generation import ControlNetUnit
 
 PREPROCESSORS = ("none", "canny", "invert")

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from deforum.integrations.controlnet import ControlNetError
 from deforum.integrations.diffusers.control_images import control_image
 from deforum.integrations.diffusers.sampling import ControlStep
+from deforum.integrations.features.controlnet import ControlNetError
 from deforum.models.generation import ControlNetUnit
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from deforum.config.weights import WeightsMissing
+
 TOKENIZER_ENV = "DEFORUM_TOKENIZER_DIR"
 BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
 HF_CLIP_REPO = "models--openai--clip-vit-large-patch14"
@@ -17,7 +19,7 @@ CLIP_MERGES = 49152 - 256 - 2
 MAX_LENGTH = 77
 
 
-class TokenizerNotFound(FileNotFoundError):
+class TokenizerNotFound(WeightsMissing):
     """No CLIP tokenizer files were found in any of the searched places."""
 
 

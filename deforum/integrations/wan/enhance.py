@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from deforum.integrations.wan.models import hf_cache_dir
-from deforum.integrations.weights import models_roots
+from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
 from deforum.prompt.schedule import NEG_MARKER, split_negative
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ INSTRUCTION = (
 Enhance = Callable[[str], str]
 
 
-class PromptModelMissing(FileNotFoundError):
+class PromptModelMissing(WeightsMissing):
     """No local Qwen2.5 weights; the message names the folder, the expected files and where to get them."""
 
 
@@ -57,7 +56,7 @@ def _cached(choice: str) -> Path | None:
     """The choice's snapshot in the Hugging Face cache (looked up offline), if it is there."""
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(QWEN_MODELS[choice], "config.json", cache_dir=str(hf_cache_dir()))
+    found = try_to_load_from_cache(QWEN_MODELS[choice], "config.json", cache_dir=str(hf_hub_cache()))
     return Path(found).parent if isinstance(found, str) else None
 
 
@@ -96,7 +95,7 @@ def locate_qwen(choice: str = AUTO_SELECT, *, path: str | os.PathLike[str] | Non
         f"No local {wanted} weights for prompt enhancement, and Deforum never downloads weights.\nPut the folder "
         f"{qwen_folder_names(wanted)[1]} (config.json, tokenizer.json, *.safetensors) in {roots[0]}.\nGet it with: "
         f"hf download {QWEN_MODELS[wanted]} --local-dir {roots[0] / qwen_folder_names(wanted)[1]}\n"
-        f"Searched:\n{searched}\n  Hugging Face cache {hf_cache_dir()}")
+        f"Searched:\n{searched}\n  Hugging Face cache {hf_hub_cache()}")
 
 
 class PromptEnhancer:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from deforum.integrations.weights import models_roots
+from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
 from deforum.models.settings import Settings
 
 PIPELINE_KINDS = {"WanPipeline": "t2v", "WanImageToVideoPipeline": "i2v", "WanVACEPipeline": "vace"}
@@ -21,7 +21,7 @@ AUTO = "Auto-Detect"
 CUSTOM = "Custom Path"
 
 
-class WanModelMissing(FileNotFoundError):
+class WanModelMissing(WeightsMissing):
     """No usable Wan weights on disk; the message names the folder, the expected files and where to get them."""
 
 
@@ -78,13 +78,6 @@ class WanModels:
 
     text: WanModel | None
     image: WanModel | None
-
-
-def hf_cache_dir() -> Path:
-    """The Hugging Face hub cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    return Path(os.environ.get("HF_HOME", "~/.cache/huggingface")).expanduser() / "hub"
 
 
 def wan_roots(model_path: str, models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -153,7 +146,7 @@ def _cached_folder(spec: WanModelSpec) -> Path | None:
     """The spec's snapshot in the Hugging Face cache (looked up offline), if it is there."""
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(spec.repo, "model_index.json", cache_dir=str(hf_cache_dir()))
+    found = try_to_load_from_cache(spec.repo, "model_index.json", cache_dir=str(hf_hub_cache()))
     return Path(found).parent if isinstance(found, str) else None
 
 
@@ -171,7 +164,7 @@ def missing_message(spec: WanModelSpec, roots: Sequence[Path], setting: str) -> 
             f"(wan_auto_download is ignored).\nPut the folder {spec.folders[0]} in {target} (or point wan_model_path "
             f"at the folder that holds it). {_layout_hint()}\n"
             f"Get it with: hf download {spec.repo} --local-dir {target / spec.folders[0]}\n"
-            f"Searched:\n{searched}\n  Hugging Face cache {hf_cache_dir()} ({spec.repo})")
+            f"Searched:\n{searched}\n  Hugging Face cache {hf_hub_cache()} ({spec.repo})")
 
 
 def _named(choice: str, roots: Sequence[Path], setting: str) -> WanModel:

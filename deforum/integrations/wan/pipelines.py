@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from deforum.config.weights import default_device
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import PIPELINE_KINDS, WanModel, WanModelError, WanModels
 from deforum.integrations.wan.plan import WanClip, WanPlan
@@ -23,11 +24,6 @@ OFFLOAD_SHARE = 0.6
 VACE_GREY = (128, 128, 128)
 
 
-def default_device() -> str:
-    """'cuda' when a CUDA GPU is present, else 'cpu' (Wan's 3D VAE has no MPS support worth relying on)."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def weights_bytes(folder: Path) -> int:
@@ -67,7 +63,7 @@ def load_pipeline(model: WanModel, *, device: str | None = None, shared: dict[st
     import torch
     from diffusers import DiffusionPipeline
 
-    device = device or default_device()
+    device = device or default_device(mps=False)
     dtype = {"default": torch.bfloat16, "vae": torch.float32} if device == "cuda" else torch.float32
     pipe = DiffusionPipeline.from_pretrained(str(model.path), dtype=dtype, local_files_only=True, **(shared or {}))
     if type(pipe).__name__ not in PIPELINE_KINDS:
@@ -86,7 +82,7 @@ def default_loader(models: WanModels, *, device: str | None = None) -> PipelineL
     """role ('t2v' or 'i2v') → pipeline, each folder loaded once; a second model reuses the first's text encoder
     when neither is offloaded to the CPU."""
     cache: dict[Path, tuple[Any, bool]] = {}
-    device = device or default_device()
+    device = device or default_device(mps=False)
 
     def load(role: str) -> Any:
         """The pipeline for one role."""

@@ -7,15 +7,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from deforum.integrations.controlnet import ControlNetError, enabled_units
-from deforum.integrations.controlnet_webui_map import (
+from deforum.integrations.features.controlnet import ControlNetError, enabled_units
+from deforum.integrations.webui import host
+from deforum.integrations.webui.controlnet_map import (
     DETECTED_MAP_FOLDER,
     DETECTED_MAP_OPTION,
     EXTERNAL_CODE_MODULES,
     require_extension,
     to_external_code_kwargs,
 )
-from deforum.integrations.webui import host
 from deforum.models.generation import GenerationRequest
 from deforum.models.settings import Settings
 

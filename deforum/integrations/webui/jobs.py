@@ -12,7 +12,7 @@ from typing import Any
 from deforum.config.settings_io import read_json_file
 from deforum.core.run import RunResult
 from deforum.core.services import CancelToken
-from deforum.integrations.render_hooks import preflight
+from deforum.integrations.features.hooks import preflight
 from deforum.integrations.webui import host
 from deforum.integrations.webui.controlnet import controlnet_problems
 from deforum.integrations.webui.loading import load_mapping

@@ -12,12 +12,10 @@ from typing import Any
 
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback
-from deforum.core.inputs import RenderServices
-from deforum.core.preview import PreviewModelService
 from deforum.core.run import OutputOptions, RunResult, finish_video, new_timestring, output_folder, run_render
-from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, RenderCancelled
-from deforum.core.support import needs_depth, needs_raft
-from deforum.integrations.render_hooks import render_hooks
+from deforum.core.services import CancelToken, RenderCancelled
+from deforum.integrations.features.hooks import render_hooks
+from deforum.integrations.services import Environment, services_for
 from deforum.integrations.webui import host, options
 from deforum.integrations.webui.controlnet import check_controlnet
 from deforum.integrations.webui.service import WebUIModelService, pause_point
@@ -28,72 +26,17 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.2
 
 
-def depth_estimator(settings: Settings) -> DepthEstimator | None:
-    """The depth model from the WebUI's models folder (kept loaded when the option says so), or None."""
-    if not needs_depth(settings):
-        return None
-    from deforum.depth import DEPTH_MODEL_CACHE, DepthModelMissing
-
-    half = False if host.flag("no_half", False) else None
-    try:
-        return DEPTH_MODEL_CACHE.estimator(
-            settings.anim.depth_algorithm, models_dir=host.models_dir(), device=host.device(), half=half,
-            midas_weight=settings.anim.midas_weight, keep_in_vram=bool(options.get("deforum_keep_3d_models_in_vram")))
-    except DepthModelMissing as err:
-        if not settings.args.motion_preview_mode:
-            raise ValueError(str(err)) from None
-        log.warning("No depth weights for %s: the motion preview uses flat depth.", settings.anim.depth_algorithm)
-        return None
-    except ImportError as err:
-        raise ValueError(f"Setting 'depth_algorithm': the depth model cannot load in this WebUI ({err}). It needs "
-                         "a newer transformers; use 2D, turn use_depth_warping off, or update transformers.") from None
+def environment() -> Environment:
+    """The WebUI as a render environment: its model, models folder, device, precision and VRAM option."""
+    return Environment(model=webui_model, models_dir=str(host.models_dir()), device=str(host.device()),
+                       half=False if host.flag("no_half", False) else None,
+                       keep_depth_in_vram=bool(options.get("deforum_keep_3d_models_in_vram")))
 
 
-def flow_estimator(settings: Settings) -> FlowEstimator | None:
-    """RAFT from models/Deforum when optical-flow cadence, redo or hybrid motion asks for it, or None."""
-    if not needs_raft(settings):
-        return None
-    from deforum.media.flow import RaftWeightsMissingError, load_raft, raft_weights_path
-
-    try:
-        return load_raft(raft_weights_path(host.models_dir()), device=host.device())
-    except RaftWeightsMissingError as err:
-        if not settings.args.motion_preview_mode:
-            raise ValueError(str(err)) from None
-        log.warning("No RAFT weights: the motion preview's cadence frames are plain blends.")
-        return None
-
-
-def word_masker(settings: Settings) -> Any:
-    """CLIPSeg from the WebUI's models folder when a mask schedule in use names `<words>`."""
-    from deforum.core.masking import uses_word_masks
-
-    if not uses_word_masks(settings):
-        return None
-    from deforum.integrations.clipseg import ClipSegMissing, load_word_masker
-
-    try:
-        return load_word_masker(host.models_dir(), device=str(host.device()))
-    except ClipSegMissing as err:
-        raise ValueError(f"Setting 'mask_schedule': {err}") from None
-
-
-def human_matting(settings: Settings) -> Any:
-    """Robust Video Matting from the WebUI's models folder when hybrid video makes human masks."""
-    from deforum.integrations.matting import matting_for
-
-    return matting_for(settings, host.models_dir(), device=str(host.device()))
-
-
-def services_for(settings: Settings) -> RenderServices:
-    """The WebUI model (or the motion preview), the depth and the flow models for one run."""
-    if settings.args.motion_preview_mode:
-        model: Any = PreviewModelService()
-    else:
-        model = WebUIModelService(host.output_root(), total_frames=settings.anim.max_frames,
-                                  external_code=check_controlnet(settings))
-    return RenderServices(model=model, depth=depth_estimator(settings), flow=flow_estimator(settings),
-                          word_masker=word_masker(settings), matting=human_matting(settings))
+def webui_model(settings: Settings) -> WebUIModelService:
+    """The WebUI's own txt2img/img2img processing (with ControlNet's external code when units are on)."""
+    return WebUIModelService(host.output_root(), total_frames=settings.anim.max_frames,
+                             external_code=check_controlnet(settings))
 
 
 @contextlib.contextmanager
@@ -141,7 +84,7 @@ def apply_debug_option() -> None:
 
 def postprocess_for(settings: Settings, cancel: CancelToken) -> Callable[..., list[Path]]:
     """Upscaling and frame interpolation after the video, with the WebUI's models folder and ffmpeg options."""
-    from deforum.integrations.postprocess import Encoding, check_postprocess_weights, run_postprocess
+    from deforum.integrations.post.postprocess import Encoding, check_postprocess_weights, run_postprocess
     from deforum.integrations.webui.tools import ffmpeg_args
 
     models_dir = str(host.models_dir())
@@ -179,7 +122,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
 
                 return render_wan(settings, root, cancel=cancel, progress=report, timestring=timestring,
                                   models_dir=host.models_dir(), resume=resume)
-            services = services_for(settings)
+            services = services_for(settings, environment())
             return run_render(settings, services, root, resume=resume, cancel=cancel, progress=report,
                               timestring=timestring, subtitles=options.subtitle_params(), postprocess=postprocess,
                               hooks=hooks, output=output_options())

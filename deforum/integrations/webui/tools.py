@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from deforum.core.run import RunResult
-from deforum.integrations.postprocess import Encoding
-from deforum.integrations.video_tools import ToolSource, default_video_path, interpolate_video, upscale_video
+from deforum.integrations.post.postprocess import Encoding
+from deforum.integrations.post.video_tools import ToolSource, default_video_path, interpolate_video, upscale_video
 from deforum.integrations.webui import host, options
 
 DEFAULT_DEPTH = "Depth-Anything-V2-Small"
@@ -28,7 +28,7 @@ def recent_frames(result: RunResult, count: int = GALLERY_FRAMES) -> list[str]:
 
 def frames_to_video(image_path: str, fps: float, soundtrack: str = "") -> str:
     """Stitch a `%09d` frame sequence into `<its folder>/<folder name>.mp4` (`_1`, `_2`... when taken)."""
-    from deforum.integrations.frame_stream import pattern_paths
+    from deforum.integrations.post.frame_stream import pattern_paths
     from deforum.media.video import stitch_video
 
     pattern = str(Path(image_path.strip().strip('"')).expanduser())
@@ -48,7 +48,7 @@ def depth_choices() -> list[str]:
 
 def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
     """Depth maps of a video, image or folder (into outputs/frame-depth/), with the WebUI's depth models."""
-    from deforum.cli_depth import run_depth_command
+    from deforum.depth.run import run_depth_command
 
     args = ffmpeg_args()
     return run_depth_command(source.strip().strip('"'), algorithm=algorithm, models_dir=str(host.models_dir()),

@@ -1,0 +1,145 @@
+"""The `render` command: settings file → frames and video (motion preview or a local checkpoint)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from deforum.core.services import CancelToken, ModelService
+from deforum.models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUTDIR = "outputs"
+
+
+def _progress_bar(total: int):
+    """A tqdm bar advanced to the frame number reported by the engine."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        """Advance the bar to frame `done` (of `total`: a Parseq manifest may change the frame count)."""
+        if bar.total != total:
+            bar.total = total
+        bar.update(max(0, done - bar.n))
+
+    return bar, update
+
+
+
+
+
+
+
+
+def _srt_params(text: str | None) -> list[str] | None:
+    """The --srt parameter names (None when --srt is not given)."""
+    if text is None:
+        return None
+    from deforum.media.srt import SRT_PARAM_CHOICES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SRT_PARAM_CHOICES]
+    if unknown:
+        raise ValueError(f"--srt: unknown parameter(s) {', '.join(unknown)}. Allowed: {', '.join(SRT_PARAM_CHOICES)}")
+    return names
+
+
+def _cancel_on_first_interrupt(cancel: CancelToken):
+    """A SIGINT handler: the first Ctrl-C stops after the current frame (video still made), a second aborts."""
+
+    def handler(signum: int, frame: object) -> None:
+        """Cancel, then restore the default handler."""
+        cancel.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    return handler
+
+
+
+
+def _diffusers_model(model: str | None, models_dir: str | None):
+    """The standalone host's model factory: diffusers over the local checkpoint given with --model, if any."""
+    if not model:
+        return None
+
+    def load(settings: Settings) -> ModelService:
+        """Load the checkpoint (offline)."""
+        from deforum.integrations.diffusers.service import load_model_service
+
+        return load_model_service(model, models_dir=models_dir)
+
+    return load
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Load, override, render; print the output folder last."""
+    from deforum.config.overrides import apply_overrides
+    from deforum.config.settings_io import load
+    from deforum.config.weights import checkpoint_identity
+    from deforum.core.run import OutputOptions, run_render
+    from deforum.depth import DEPTH_MODEL_CACHE
+    from deforum.integrations.features.hooks import render_hooks
+    from deforum.integrations.post.postprocess import check_postprocess_weights, run_postprocess
+    from deforum.integrations.services import Environment, services_for
+
+    settings = apply_overrides(load(args.settings), args.set or [])
+    if settings.anim.animation_mode == "Wan Video":
+        from deforum.cli.wan import cmd_render_wan
+
+        return cmd_render_wan(settings, args)
+    preview = args.preview or settings.args.motion_preview_mode
+    settings = settings.replace(motion_preview_mode=preview)
+    environment = Environment(model=_diffusers_model(args.model, args.models_dir), models_dir=args.models_dir)
+    hooks = render_hooks(settings)
+    check_postprocess_weights(settings, args.models_dir)
+    services = services_for(settings, environment)
+    model_name, model_hash = ("", "") if preview else checkpoint_identity(args.model)
+    bar, update = _progress_bar(settings.anim.max_frames)
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
+    try:
+        result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
+                            progress=update, subtitles=_srt_params(args.srt),
+                            postprocess=functools.partial(run_postprocess, models_dir=args.models_dir),
+                            hooks=hooks, output=OutputOptions(model_name=model_name, model_hash=model_hash))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bar.close()
+        DEPTH_MODEL_CACHE.end_run()
+    _report_result(result)
+    return 0
+
+
+def _report_result(result) -> None:
+    """Print the interruption note and the videos to stderr, the output folder last on stdout."""
+    if result.cancelled:
+        print(f"interrupted: {result.frames_written} frame(s) written; continue with --resume {result.timestring}",
+              file=sys.stderr)
+    for video in (result.video, *result.extra_videos):
+        if video:
+            print(f"video: {video}", file=sys.stderr)
+    print(result.outdir)
+
+
+def add_render_command(sub: argparse._SubParsersAction) -> None:
+    """Register `render SETTINGS [--preview] [--set KEY=VALUE ...] [--outdir DIR] [--model PATH] [--resume TS]`."""
+    render = sub.add_parser("render", help="render a settings file to frames and a video")
+    render.add_argument("settings", help="settings file (.txt/.json as the original saves them)")
+    render.add_argument("--preview", action="store_true", help="motion preview: no diffusion, runs anywhere")
+    render.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
+    render.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; frames go to OUTDIR/<batch_name>/")
+    render.add_argument("--model", help="local checkpoint for diffusion")
+    render.add_argument("--models-dir",
+                        help="folder with Deforum/<depth or RAFT model> (default $DEFORUM_MODELS_DIR, ./models)")
+    render.add_argument("--srt", nargs="?", const="", metavar="PARAMS",
+                        help="write <timestring>.srt with each frame's seed and these comma-separated parameters, "
+                             "e.g. --srt 'Zoom,Angle,Prompt'")
+    render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
+    render.set_defaults(handler=cmd_render)

@@ -1,0 +1,125 @@
+"""The composition root: the render services of one run, for every front end (CLI, WebUI, API, farm worker).
+
+One policy for absent weights lives here: a motion preview warns and goes on without the model (flat depth, plain
+cadence blends, no human masks); a real render stops before anything is written, naming the setting and the files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from deforum.config.weights import WeightsMissing
+from deforum.core.inputs import RenderServices
+from deforum.core.preview import PreviewModelService
+from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
+from deforum.core.support import needs_depth, needs_human_matting, needs_raft
+from deforum.models.settings import Settings
+
+__all__ = ["Environment", "ModelFactory", "services_for"]
+
+log = logging.getLogger(__name__)
+
+ModelFactory = Callable[[Settings], ModelService]
+NEEDS_MODEL = ("Rendering with diffusion needs a model: pass --model PATH to a local checkpoint "
+               "(.safetensors/.ckpt or a diffusers folder, e.g. a WebUI models/Stable-diffusion file), "
+               "or use --preview for a motion preview without diffusion.")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where a run happens: the host's diffusion model, its models folder, torch device, precision, VRAM policy."""
+
+    model: ModelFactory | None = None
+    models_dir: str | None = None
+    device: str | None = None
+    half: bool | None = None
+    keep_depth_in_vram: bool = False
+
+
+def services_for(settings: Settings, environment: Environment) -> RenderServices:
+    """The model (or the motion preview), depth, flow, word-mask and matting services the settings need."""
+    return RenderServices(model=model_service(settings, environment), depth=depth_service(settings, environment),
+                          flow=flow_service(settings, environment), word_masker=word_masker(settings, environment),
+                          matting=human_matting(settings, environment))
+
+
+def model_service(settings: Settings, environment: Environment) -> ModelService:
+    """No diffusion in a motion preview; otherwise the host's model (a clear error when there is none)."""
+    if settings.args.motion_preview_mode:
+        return PreviewModelService()
+    if environment.model is None:
+        raise ValueError(NEEDS_MODEL)
+    return environment.model(settings)
+
+
+def without_weights(settings: Settings, setting: str, err: Exception, fallback: str | None) -> None:
+    """The one policy: a preview with a ``fallback`` warns and continues; otherwise raise naming ``setting``."""
+    if fallback is None or not settings.args.motion_preview_mode:
+        raise ValueError(f"Setting '{setting}': {err}") from None
+    log.warning("%s %s", fallback, str(err).splitlines()[0])
+
+
+def depth_service(settings: Settings, environment: Environment) -> DepthEstimator | None:
+    """The depth model when 3D warping or a depth-based mask needs it, or None."""
+    if not needs_depth(settings):
+        return None
+    from deforum.depth import DEPTH_MODEL_CACHE
+
+    algorithm = settings.anim.depth_algorithm
+    try:
+        return DEPTH_MODEL_CACHE.estimator(algorithm, models_dir=environment.models_dir, device=environment.device,
+                                           half=environment.half, midas_weight=settings.anim.midas_weight,
+                                           keep_in_vram=environment.keep_depth_in_vram)
+    except WeightsMissing as err:
+        without_weights(settings, "depth_algorithm", err, f"No depth weights for {algorithm}: the preview uses "
+                                                          "flat depth.")
+    except ImportError as err:
+        raise ValueError(f"Setting 'depth_algorithm': {algorithm} cannot load here ({err}). Choose another depth "
+                         "model, turn use_depth_warping off, or update transformers.") from None
+    return None
+
+
+def flow_service(settings: Settings, environment: Environment) -> FlowEstimator | None:
+    """RAFT when optical-flow cadence, redo or hybrid motion asks for it, or None."""
+    if not needs_raft(settings):
+        return None
+    from deforum.media.flow import find_raft_weights, load_raft
+
+    try:
+        return load_raft(find_raft_weights(environment.models_dir), device=environment.device or "cpu")
+    except WeightsMissing as err:
+        without_weights(settings, "optical_flow_cadence", err, "No RAFT weights: the preview's cadence frames are "
+                                                               "plain blends.")
+    return None
+
+
+def word_masker(settings: Settings, environment: Environment) -> Any:
+    """CLIPSeg when a mask schedule in use names `<words>` (no fallback: the mask shapes the motion too)."""
+    from deforum.core.masking import uses_word_masks
+
+    if not uses_word_masks(settings):
+        return None
+    from deforum.integrations.features.clipseg import load_word_masker
+
+    try:
+        return load_word_masker(environment.models_dir, device=environment.device or "cpu")
+    except WeightsMissing as err:
+        without_weights(settings, "mask_schedule", err, None)
+    return None
+
+
+def human_matting(settings: Settings, environment: Environment) -> Any:
+    """Robust Video Matting when hybrid video makes human masks, or None."""
+    if not needs_human_matting(settings):
+        return None
+    from deforum.integrations.features.matting import load_human_matting
+
+    try:
+        return load_human_matting(environment.models_dir, device=environment.device)
+    except WeightsMissing as err:
+        without_weights(settings, "hybrid_generate_human_masks", err, "No Robust Video Matting weights: the motion "
+                                                                      "preview makes no human masks.")
+    return None
