@@ -24,3 +24,15 @@ def test_import_deforum_is_light() -> None:
 def test_loading_and_checking_settings_needs_no_torch() -> None:
     statement = "from deforum.config.settings_io import load; load('default_settings.txt')"
     assert not imported_after(statement) & set(HEAVY)
+
+
+def test_the_facade_loads_and_renders_a_preview(tmp_path) -> None:
+    import deforum
+
+    settings = deforum.load_settings(ROOT / "default_settings.txt").replace(W=64, H=64, max_frames=3,
+                                                                           batch_name="facade")
+    assert isinstance(settings, deforum.Settings)
+    result = deforum.render(settings, tmp_path, preview=True)
+    assert result.frames_written == 3 and sorted(p.name for p in result.outdir.glob("*.png"))[0].endswith(
+        "_000000000.png")
+    assert result.outdir.parent == tmp_path

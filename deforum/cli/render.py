@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import signal
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from deforum.core.services import CancelToken, ModelService
-from deforum.models.settings import Settings
+from deforum.core.services import CancelToken
+from deforum.models.modes import traits
+
+if TYPE_CHECKING:
+    from deforum.core.run import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -64,60 +66,33 @@ def _cancel_on_first_interrupt(cancel: CancelToken):
 
 
 
-def _diffusers_model(model: str | None, models_dir: str | None):
-    """The standalone host's model factory: diffusers over the local checkpoint given with --model, if any."""
-    if not model:
-        return None
-
-    def load(settings: Settings) -> ModelService:
-        """Load the checkpoint (offline)."""
-        from deforum.integrations.diffusers.service import load_model_service
-
-        return load_model_service(model, models_dir=models_dir)
-
-    return load
-
-
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
     from deforum.config.settings_io import load
-    from deforum.config.weights import checkpoint_identity
-    from deforum.core.run import OutputOptions, run_render
-    from deforum.depth import DEPTH_MODEL_CACHE
-    from deforum.integrations.features.hooks import render_hooks
-    from deforum.integrations.post.postprocess import check_postprocess_weights, run_postprocess
-    from deforum.integrations.services import Environment, services_for
+    from deforum.integrations.services import render_standalone
 
     settings = apply_overrides(load(args.settings), args.set or [])
-    if settings.anim.animation_mode == "Wan Video":
+    if not traits(settings.anim.animation_mode).frame_by_frame:
         from deforum.cli.wan import cmd_render_wan
 
         return cmd_render_wan(settings, args)
-    preview = args.preview or settings.args.motion_preview_mode
-    settings = settings.replace(motion_preview_mode=preview)
-    environment = Environment(model=_diffusers_model(args.model, args.models_dir), models_dir=args.models_dir)
-    hooks = render_hooks(settings)
-    check_postprocess_weights(settings, args.models_dir)
-    services = services_for(settings, environment)
-    model_name, model_hash = ("", "") if preview else checkpoint_identity(args.model)
+    settings = settings.replace(motion_preview_mode=args.preview or settings.args.motion_preview_mode)
+    subtitles = _srt_params(args.srt)
     bar, update = _progress_bar(settings.anim.max_frames)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
     try:
-        result = run_render(settings, services, Path(args.outdir), resume=args.resume, cancel=cancel,
-                            progress=update, subtitles=_srt_params(args.srt),
-                            postprocess=functools.partial(run_postprocess, models_dir=args.models_dir),
-                            hooks=hooks, output=OutputOptions(model_name=model_name, model_hash=model_hash))
+        result = render_standalone(settings, args.outdir, model=args.model, models_dir=args.models_dir,
+                                   resume=args.resume, cancel=cancel, progress=update, subtitles=subtitles)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
-        DEPTH_MODEL_CACHE.end_run()
     _report_result(result)
     return 0
 
 
-def _report_result(result) -> None:
+def _report_result(result: RunResult) -> None:
     """Print the interruption note and the videos to stderr, the output folder last on stdout."""
     if result.cancelled:
         print(f"interrupted: {result.frames_written} frame(s) written; continue with --resume {result.timestring}",

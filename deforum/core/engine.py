@@ -20,6 +20,7 @@ from deforum.core.state import FrameState
 from deforum.media.color import ColorReference, prepare_reference
 from deforum.media.flow import cadence_flow_blend, cadence_flow_start, flow_to_relative
 from deforum.models.generation import GenerationRequest
+from deforum.models.modes import traits
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
@@ -81,7 +82,7 @@ class _Loop:
     def _depth(self, image: np.ndarray | None) -> np.ndarray | None:
         """Depth of an image when an estimator is present and the render needs it."""
         anim = self.inputs.settings.anim
-        wants = (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps
+        wants = (traits(anim.animation_mode).depth_warp and anim.use_depth_warping) or anim.save_depth_maps
         if image is None or self.services.depth is None or not wants:
             return None
         return self.services.depth.predict(image)
@@ -102,7 +103,7 @@ class _Loop:
         """Optical-flow cadence set-up: (half the prev→next flow, next pulled back), or (None, next) when off."""
         anim, keys = self.inputs.settings.anim, self.inputs.keys
         method = anim.optical_flow_cadence
-        uses_flow = method != "None" and anim.animation_mode in ("2D", "3D") and not (
+        uses_flow = method != "None" and traits(anim.animation_mode).cadence and not (
             method == "RAFT" and self.services.flow is None)
         if not uses_flow or prev is None or nxt is None or keys.value("strength_schedule", segment.tween_start) <= 0:
             return None, nxt
@@ -120,10 +121,11 @@ class _Loop:
             prev = steps.warp(prev, s, keys, frame, depth) if advance_prev else prev
             nxt = steps.warp(nxt, s, keys, frame, depth) if advance_next else nxt
             if self.inputs.hybrid is not None:
-                prev, nxt = self.inputs.hybrid.tween_motion(
+                prev, nxt, warm = self.inputs.hybrid.tween_motion(
                     frame, prev, nxt, keys, schedule_frame=segment.key_frame if segment.key_frame is not None
                     else self.inputs.plan.max_frames - 1, advance_prev=advance_prev, advance_next=advance_next,
-                    prev_image=state.prev_img)
+                    prev_image=state.prev_img, warm=state.hybrid_flow)
+                state = state.evolve(hybrid_flow=warm)
             if flow is not None:
                 flow = steps.warp(flow_to_relative(flow), s, keys, frame, depth)
                 prev, nxt, image = cadence_flow_blend(
@@ -140,9 +142,9 @@ class _Loop:
     def _overlay(self, frame: int, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """overlay_mask: the init (or video frame) pasted back through the mask; never in Interpolation mode."""
         masks, s = self.inputs.masks, self.inputs.settings
-        if masks is None or s.anim.animation_mode == "Interpolation":
+        if masks is None or traits(s.anim.animation_mode).blends_prompts:
             return image
-        if s.anim.animation_mode == "Video Input":
+        if traits(s.anim.animation_mode).video_init:
             background = steps.video_init(self.inputs.video_frames, frame, s)
         else:
             background = self.inputs.init_image
@@ -178,6 +180,8 @@ class _Loop:
         request = steps.build_request(params, s, start.image, start.strength)
         image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction,
                                                            mask=start.mask))
+        if start.hybrid_flow is not None:
+            state = state.evolve(hybrid_flow=start.hybrid_flow)
         if inputs.hybrid is not None:
             image = inputs.hybrid.after_generation(frame, image, inputs.keys)
         sample = start.color_sample
@@ -200,8 +204,6 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
     """Run the plan from `state` (a resume checkpoint) or from the start; frames written stay on cancel."""
     loop = _Loop(inputs, services, sink, cancel or CancelToken(), progress)
     state = state or FrameState()
-    if inputs.hybrid is not None:
-        inputs.hybrid.warm_flow = state.hybrid_flow
     segments = inputs.plan.segments
     for index in range(state.next_segment, len(segments)):
         if loop.cancel.cancelled:
@@ -218,7 +220,6 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
                 return RenderOutcome(loop.written, True, state)
             except RenderCancelled:
                 return RenderOutcome(loop.written, True, state)
-        state = state.evolve(next_segment=index + 1,
-                             hybrid_flow=inputs.hybrid.warm_flow if inputs.hybrid is not None else None)
+        state = state.evolve(next_segment=index + 1)
         sink.save_state(state)
     return RenderOutcome(loop.written, False, state)

@@ -17,6 +17,7 @@ from deforum.core.state import FrameState
 from deforum.media.color import ColorReference
 from deforum.media.frames_io import load_image_source
 from deforum.models.generation import GenerationRequest
+from deforum.models.modes import traits
 
 Generate = Callable[[GenerationRequest], np.ndarray]
 Depth = Callable[[np.ndarray | None], np.ndarray | None]
@@ -33,6 +34,7 @@ class FrameInit:
     color_sample: np.ndarray | None
     color_correction: np.ndarray | None = None
     mask: np.ndarray | None = None
+    hybrid_flow: np.ndarray | None = None
 
 
 class InitBuilder:
@@ -43,7 +45,7 @@ class InitBuilder:
         self.inputs, self.flow = inputs, flow
         self.generate, self.depth, self.prepared = generate, depth, prepared
         settings = inputs.settings
-        looping = settings.loop.use_looper and settings.anim.animation_mode in ("2D", "3D")
+        looping = settings.loop.use_looper and traits(settings.anim.animation_mode).camera_motion
         self.guided = parse_guided_images(settings.loop.init_images, settings.anim.max_frames) if looping else None
 
     def build(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
@@ -57,17 +59,17 @@ class InitBuilder:
     def _build(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
         """The FrameInit of `frame` by animation mode."""
         settings = self.inputs.settings
-        mode = settings.anim.animation_mode
-        if mode == "Video Input":
+        mode = traits(settings.anim.animation_mode)
+        if mode.video_init:
             image = steps.video_init(self.inputs.video_frames, frame, settings)
             return FrameInit(image, params.strength, True, state.color_sample)
         if self.guided is not None:
             return self._guided(frame, params, state)
-        if mode == "Interpolation" or state.prev_img is None:
+        if mode.blends_prompts or state.prev_img is None:
             image, strength = self._first_init()
             return FrameInit(image, strength, image is not None or state.init_used, state.color_sample)
-        image, sample, mask = self._warped(frame, params, state)
-        return FrameInit(image, params.strength, True, sample, mask=mask)
+        image, sample, mask, flow = self._warped(frame, params, state)
+        return FrameInit(image, params.strength, True, sample, mask=mask, hybrid_flow=flow)
 
     def _guided(self, frame: int, params: FrameParams, state: FrameState) -> FrameInit:
         """Guided images: the first guide starts the animation, later inits are blended toward the guides."""
@@ -76,9 +78,9 @@ class InitBuilder:
         if state.prev_img is None:
             first = load_image_source(self.guided.sources[0], size, setting="init_images")
             return FrameInit(first, strength, True, state.color_sample)
-        image, sample, mask = self._warped(frame, params, state)
+        image, sample, mask, flow = self._warped(frame, params, state)
         blended, correction = guided_init(image, self.guided, keys, frame, size)
-        return FrameInit(blended, strength, True, sample, correction, mask)
+        return FrameInit(blended, strength, True, sample, correction, mask, flow)
 
     def _first_init(self) -> tuple[np.ndarray | None, float]:
         """The first frame: the init image at `strength`, or txt2img (strength 0 without an init)."""
@@ -87,13 +89,15 @@ class InitBuilder:
             return self.inputs.init_image, min(1.0, max(0.0, a.strength))
         return None, 0.0 if a.strength_0_no_init else a.strength
 
-    def _warped(self, frame: int, params: FrameParams,
-                state: FrameState) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; sample; mask."""
+    def _warped(self, frame: int, params: FrameParams, state: FrameState) -> tuple[
+            np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """2D/3D: the previous frame warped, colour-matched, contrasted, sharpened and noised; sample; mask; the
+        hybrid warm flow to carry on."""
         s, keys, masks = self.inputs.settings, self.inputs.keys, self.inputs.masks
         warped = steps.warp(state.prev_img, s, keys, frame, self.depth(state.prev_img))
+        flow = state.hybrid_flow
         if self.inputs.hybrid is not None:
-            warped = self.inputs.hybrid.before_generation(frame, warped, keys)
+            warped, flow = self.inputs.hybrid.before_generation(frame, warped, keys, flow)
         warped, sample = steps.coherence_before_generation(warped, state.color_sample, s,
                                                            self.prepared(state.color_sample))
         warped = steps.grayscale_if(warped, s)
@@ -102,9 +106,9 @@ class InitBuilder:
         init = steps.prepare_init(warped, params, s, noise_mask=noise_mask, sharpen_mask=sharpen_mask)
         mask = masks.generation_mask(frame, init, composed=True) if masks else None
         if self.inputs.preview or params.strength <= 0:
-            return init, sample, mask
+            return init, sample, mask, flow
         request = dataclasses.replace(steps.build_request(params, s, init, params.strength), mask=mask)
-        return self._redo(request, warped, state), sample, mask
+        return self._redo(request, warped, state), sample, mask, flow
 
     def _redo(self, request: GenerationRequest, warped: np.ndarray, state: FrameState) -> np.ndarray:
         """Optical-flow redo, then diffusion redo, each replacing the init image."""

@@ -27,6 +27,7 @@ from deforum.media.human_masks import MASKS_FOLDER, Matting, write_human_masks
 from deforum.media.hybrid import hybrid_composite, masked_composite
 from deforum.media.hybrid_motion import (
     MATRIX_KINDS,
+    HybridFlow,
     flow_visualization,
     hybrid_flow,
     identity_matrix,
@@ -37,11 +38,11 @@ from deforum.media.hybrid_motion import (
     resize_for_motion,
 )
 from deforum.media.video import VideoError, extract_video_frames, probe_media
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
 HUMAN_MASKS_MODEL = "rvm_resnet50.pth"
-HYBRID_MODES = ("2D", "3D", "Video Input")
 EXTRA_JPEG_QUALITY = 75
 FLOW_JPEG_QUALITY = 95
 
@@ -140,20 +141,57 @@ def _video_fps(path: str) -> float | None:
         return None
 
 
-class HybridVideo:
-    """Video frames, hybrid motion, compositing and colour samples for one render."""
+def first_frame_is_init(settings: Settings, frames: Sequence[Path]) -> bool:
+    """Whether hybrid_use_first_frame_as_init_image makes video frame 0 the init image (2D/3D only)."""
+    anim = settings.anim
+    first_frame = anim.hybrid_use_first_frame_as_init_image and bool(frames)
+    return not traits(anim.animation_mode).video_init and first_frame
 
-    def __init__(self, settings: Settings, frames: Sequence[Path], outdir: Path, timestring: str, *,
-                 depth: DepthEstimator | None = None, flow: FlowEstimator | None = None) -> None:
-        self.settings, self.frames = settings, tuple(frames)
-        self.outdir, self.timestring = Path(outdir), timestring
-        self.extra = self.outdir / "hybridframes"
-        self.depth, self.raft = depth, flow
-        self.size = frame_size(settings)
-        self.stem = Path(_video_path(settings)).stem
-        self._init_image: np.ndarray | None = None
-        self._warned_missing = False
-        self.warm_flow: np.ndarray | None = None
+
+def _composite_init_image(settings: Settings, frames: Sequence[Path]) -> np.ndarray | None:
+    """What every frame composites toward when hybrid_use_init_image is on (video frame 0 or the init image)."""
+    if not settings.anim.hybrid_use_init_image or settings.anim.hybrid_composite == "None":
+        return None
+    path = str(frames[0]) if first_frame_is_init(settings, frames) else settings.args.init_image or ""
+    return load_image_source(path, frame_size(settings), setting="init_image")
+
+
+def _warn_frames_past_the_video(settings: Settings, count: int) -> None:
+    """Say once, before rendering, that frames past the video's end get no hybrid motion."""
+    anim = settings.anim
+    keeps_length = anim.hybrid_use_init_image and not traits(anim.animation_mode).video_init
+    if anim.hybrid_motion != "None" and keeps_length and anim.max_frames > count:
+        log.warning("Hybrid motion: frames %d and later are past the %d video frames; no hybrid motion there.",
+                    count, count)
+
+
+@dataclass(frozen=True)
+class HybridVideo:
+    """Video frames, hybrid motion, compositing and colour samples for one render (frozen: the warm-started flow
+    travels in the frame state, passed in and returned by the motion methods)."""
+
+    settings: Settings
+    frames: tuple[Path, ...]
+    outdir: Path
+    timestring: str
+    depth: DepthEstimator | None = None
+    raft: FlowEstimator | None = None
+    init_image: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The frame size (W, H)."""
+        return frame_size(self.settings)
+
+    @property
+    def stem(self) -> str:
+        """The video file's stem, used in the extra frames' names."""
+        return Path(_video_path(self.settings)).stem
+
+    @property
+    def extra(self) -> Path:
+        """The `hybridframes/` folder."""
+        return self.outdir / "hybridframes"
 
     @classmethod
     def prepare(cls, settings: Settings, outdir: Path, timestring: str, *, frames: Sequence[Path] | None = None,
@@ -164,7 +202,7 @@ class HybridVideo:
         Human masks of the frames go to `human_masks/` when asked for (and `matting` is given).
         """
         anim = settings.anim
-        if anim.animation_mode not in HYBRID_MODES:
+        if not traits(anim.animation_mode).hybrid:
             raise ValueError(f"Setting 'animation_mode': hybrid video needs '2D', '3D' or 'Video Input', "
                              f"not {anim.animation_mode!r}; set hybrid_composite and hybrid_motion to 'None'.")
         wants_depth = anim.hybrid_composite != "None" and anim.hybrid_comp_mask_type in ("Depth", "Video Depth")
@@ -180,12 +218,14 @@ class HybridVideo:
         if not found and not anim.hybrid_use_init_image:
             raise ValueError(f"Setting 'video_init_path': no input frames in {outdir / 'inputframes'}.")
         generate_human_masks(settings, found, outdir, matting)
-        return cls(settings, found, outdir, timestring, depth=depth, flow=flow)
+        _warn_frames_past_the_video(settings, len(found))
+        return cls(settings, found, outdir, timestring, depth=depth, raft=flow,
+                   init_image=_composite_init_image(settings, found))
 
     def adjust(self, settings: Settings) -> Settings:
         """The run's settings as the original's hybrid set-up changed them (max_frames, init image, depth maps)."""
         anim, changes = settings.anim, {}
-        if anim.animation_mode != "Video Input":
+        if not traits(anim.animation_mode).video_init:
             if not anim.hybrid_use_init_image:
                 changes["max_frames"] = len(self.frames)
             if self._first_frame_is_init():
@@ -196,8 +236,7 @@ class HybridVideo:
 
     def _first_frame_is_init(self) -> bool:
         """Whether hybrid_use_first_frame_as_init_image makes video frame 0 the init image (2D/3D only)."""
-        anim = self.settings.anim
-        return anim.animation_mode != "Video Input" and anim.hybrid_use_first_frame_as_init_image and bool(self.frames)
+        return first_frame_is_init(self.settings, self.frames)
 
     def frame(self, i: int) -> np.ndarray:
         """Video frame `i` at the frame size, Lanczos-resized (the composite's and colour sample's source)."""
@@ -211,14 +250,8 @@ class HybridVideo:
         return cv2.cvtColor(resize_for_motion(bgr, self.size), cv2.COLOR_BGR2RGB)
 
     def _has_pair(self, i: int) -> bool:
-        """Whether video frames i-1 and i exist (a frame past the video has no motion; warned once)."""
-        if 0 < i < len(self.frames):
-            return True
-        if not self._warned_missing:
-            log.warning("Hybrid motion: frame %d is past the %d video frames; no hybrid motion there.",
-                        i, len(self.frames))
-            self._warned_missing = True
-        return False
+        """Whether video frames i-1 and i exist (a frame past the video has no motion; warned at prepare)."""
+        return 0 < i < len(self.frames)
 
     def _start(self, i: int, prev_image: np.ndarray | None) -> np.ndarray:
         """The motion's first image: the previous generated image (use_prev_img) or video frame i-1."""
@@ -237,49 +270,58 @@ class HybridVideo:
             return identity_matrix(kind)
         return ransac_matrix(self._start(i, prev_image), self.motion_frame(i), kind)
 
-    def flow(self, i: int, prev_image: np.ndarray | None = None) -> np.ndarray:
-        """The hybrid optical flow into video frame `i` from frame i-1 (or from `prev_image`); saves extras.
+    def flow(self, i: int, prev_image: np.ndarray | None = None,
+             warm: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(H×W×2 hybrid flow into video frame `i` from frame i-1 or `prev_image`, the next warm flow); saves extras.
 
-        DIS starts from the previous call's flow, which stays in `warm_flow` (the engine checkpoints it).
+        DIS starts from `warm`, the previous hybrid flow, and returns its new flow as the next one (the engine
+        keeps it in the frame state and the resume checkpoint); other methods hand `warm` back unchanged.
         """
         anim = self.settings.anim
         if not self._has_pair(i):
-            return np.zeros((self.size[1], self.size[0], 2), dtype=np.float32)
-        warm = anim.hybrid_flow_method in WARM_STARTED_FLOWS
+            return np.zeros((self.size[1], self.size[0], 2), dtype=np.float32), warm
+        warm_started = anim.hybrid_flow_method in WARM_STARTED_FLOWS
         result = hybrid_flow(self._start(i, prev_image), self.motion_frame(i), anim.hybrid_flow_method,
                              raft=self.raft, consistency=anim.hybrid_flow_consistency,
-                             blur=anim.hybrid_consistency_blur, initial=self.warm_flow if warm else None)
-        if warm:
-            self.warm_flow = result.flow
+                             blur=anim.hybrid_consistency_blur, initial=warm if warm_started else None)
+        self._save_flow_extras(i, result)
+        return result.flow, result.flow if warm_started else warm
+
+    def _save_flow_extras(self, i: int, result: HybridFlow) -> None:
+        """The flow (and its reliability mask) as JPEGs in `hybridframes/` when extra frames are asked for."""
+        anim = self.settings.anim
         if anim.hybrid_comp_save_extra_frames:
             self._save(f"flow{i - 1:09}.jpg", flow_visualization(self.motion_frame(i - 1), result.flow),
                        FLOW_JPEG_QUALITY)
             if result.reliability is not None:
                 self._save(f"flow_mask{i - 1:09}.jpg", reliability_visualization(result.reliability),
                            FLOW_JPEG_QUALITY)
-        return result.flow
 
     def apply_motion(self, i: int, images: Sequence[np.ndarray | None], flow_factor: float,
-                     prev_image: np.ndarray | None = None) -> list[np.ndarray | None]:
-        """Measure frame `i`'s hybrid motion once and move each image by it (None stays None; none at frame 0)."""
+                     prev_image: np.ndarray | None = None,
+                     warm: np.ndarray | None = None) -> tuple[list[np.ndarray | None], np.ndarray | None]:
+        """(each image moved by frame `i`'s hybrid motion, measured once; the next warm flow); None stays None."""
         kind = self.settings.anim.hybrid_motion
         if kind == "None" or i <= 0:
-            return list(images)
+            return list(images), warm
         if kind in MATRIX_KINDS:
             matrix = self.motion_matrix(i, prev_image)
-            return [None if im is None else image_transform_ransac(im, matrix, kind) for im in images]
-        flow = self.flow(i, prev_image)
-        return [None if im is None else image_transform_optical_flow(im, flow, flow_factor) for im in images]
+            return [None if im is None else image_transform_ransac(im, matrix, kind) for im in images], warm
+        flow, warm = self.flow(i, prev_image, warm)
+        return [None if im is None else image_transform_optical_flow(im, flow, flow_factor) for im in images], warm
 
-    def before_generation(self, frame: int, image: np.ndarray, keys: AnimationKeys) -> np.ndarray:
-        """The warped previous frame: 'Before Motion' composite, hybrid motion, then 'Normal' composite."""
+    def before_generation(self, frame: int, image: np.ndarray, keys: AnimationKeys,
+                          warm: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the warped previous frame after the 'Before Motion' composite, hybrid motion and 'Normal' composite;
+        the next warm flow)."""
         mode, schedules = self.settings.anim.hybrid_composite, HybridSchedules.at(keys, frame)
         if mode == "Before Motion":
             image = self.composite(frame, image, schedules)
-        image = self.apply_motion(frame, [image], schedules.flow_factor, prev_image=image)[0]
+        moved, warm = self.apply_motion(frame, [image], schedules.flow_factor, prev_image=image, warm=warm)
+        image = moved[0]
         if mode == "Normal":
             image = self.composite(frame, image, schedules)
-        return image
+        return image, warm
 
     def after_generation(self, frame: int, image: np.ndarray, keys: AnimationKeys) -> np.ndarray:
         """The generated image composited when hybrid_composite is 'After Generation' (frames after the first)."""
@@ -288,24 +330,22 @@ class HybridVideo:
         return self.composite(frame, image, HybridSchedules.at(keys, frame))
 
     def tween_motion(self, frame: int, prev: np.ndarray | None, nxt: np.ndarray, keys: AnimationKeys, *,
-                     schedule_frame: int, advance_prev: bool, advance_next: bool,
-                     prev_image: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
-        """Hybrid motion of a cadence tween on the advancing images; flow factor read at `schedule_frame`."""
+                     schedule_frame: int, advance_prev: bool, advance_next: bool, prev_image: np.ndarray | None,
+                     warm: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+        """Hybrid motion of a cadence tween on the advancing images (flow factor read at `schedule_frame`), and
+        the next warm flow."""
         if frame <= 0:
-            return prev, nxt
+            return prev, nxt, warm
         flow_factor = HybridSchedules.at(keys, schedule_frame).flow_factor
-        moved_prev, moved_next = self.apply_motion(
-            frame, [prev if advance_prev else None, nxt if advance_next else None], flow_factor, prev_image)
-        return (moved_prev if advance_prev else prev), (moved_next if advance_next else nxt)
+        (moved_prev, moved_next), warm = self.apply_motion(
+            frame, [prev if advance_prev else None, nxt if advance_next else None], flow_factor, prev_image, warm)
+        return (moved_prev if advance_prev else prev), (moved_next if advance_next else nxt), warm
 
     def video_image(self, i: int) -> np.ndarray:
         """What frame `i` composites toward: the init image (hybrid_use_init_image) or video frame `i`."""
-        if not self.settings.anim.hybrid_use_init_image:
+        if self.init_image is None:
             return self.frame(i)
-        if self._init_image is None:
-            path = str(self.frames[0]) if self._first_frame_is_init() else self.settings.args.init_image or ""
-            self._init_image = load_image_source(path, self.size, setting="init_image")
-        return self._init_image
+        return self.init_image
 
     def _saved_depth(self, i: int) -> np.ndarray:
         """The depth map the render saved for frame `i`, as an RGB grey image."""

@@ -9,6 +9,7 @@ import numpy as np
 from deforum.animation.keys import AnimationKeys
 from deforum.media.masks import do_overlay_mask, invert_mask, load_alpha_mask, load_mask_file, usable_mask
 from deforum.media.video import VideoError, extract_video_frames
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 from deforum.prompt.mask_expressions import WordMasker, compose_mask, operands
 
@@ -61,7 +62,7 @@ def extract_mask_frames(settings: Settings, outdir: Path) -> tuple[Settings, tup
     except VideoError as err:
         raise ValueError(f"Setting 'video_mask_path': {err}") from None
     frames = tuple(outdir / MASK_FRAMES_FOLDER / f"{i:09}.jpg" for i in range(count))
-    limited = min(count, anim.max_frames) if anim.animation_mode == "Video Input" else count
+    limited = min(count, anim.max_frames) if traits(anim.animation_mode).video_init else count
     return settings.replace(max_frames=limited), frames
 
 

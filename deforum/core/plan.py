@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NO_CADENCE_MODES = ("Video Input", "Interpolation")
+from deforum.models.modes import traits
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class FramePlan:
 
 def effective_cadence(animation_mode: str, diffusion_cadence: int) -> int:
     """Video Input and Interpolation diffuse every frame (the original ignored cadence there)."""
-    return 1 if animation_mode in NO_CADENCE_MODES else max(1, int(diffusion_cadence))
+    return 1 if not traits(animation_mode).cadence else max(1, int(diffusion_cadence))
 
 
 def plan_frames(max_frames: int, cadence: int, start_frame: int = 0) -> FramePlan:

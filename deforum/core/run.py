@@ -43,6 +43,7 @@ from deforum.media.video import (
     stitch_video,
 )
 from deforum.models.generation import GeneratedImage, GenerationRequest
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule
 from deforum.prompt.schedule import build_prompt_schedule
@@ -111,7 +112,7 @@ def _coherence_image(settings: Settings) -> np.ndarray | None:
 def extract_input_frames(settings: Settings, outdir: Path) -> tuple[Settings, tuple[Path, ...]]:
     """Video Input mode: extract the init video to `inputframes/`; max_frames becomes their count."""
     anim = settings.anim
-    if anim.animation_mode != "Video Input":
+    if not traits(anim.animation_mode).video_init:
         return settings, ()
     folder = outdir / "inputframes"
     try:
@@ -129,17 +130,17 @@ def prepare_hybrid(settings: Settings, outdir: Path, timestring: str, video_fram
     """Hybrid video when a composite or hybrid motion is chosen (ignored, with a warning, in Interpolation)."""
     if not hybrid_available(settings):
         return None
-    if settings.anim.animation_mode == "Interpolation":
-        log.warning("Hybrid video does nothing in Interpolation mode; hybrid settings are ignored.")
+    if not traits(settings.anim.animation_mode).hybrid:
+        log.warning("Hybrid video does nothing in %s mode; hybrid settings are ignored.", settings.anim.animation_mode)
         return None
-    frames = video_frames if settings.anim.animation_mode == "Video Input" else None
+    frames = video_frames if traits(settings.anim.animation_mode).video_init else None
     return HybridVideo.prepare(settings, outdir, timestring, frames=frames, depth=services.depth,
                                flow=services.flow, matting=services.matting)
 
 
 def guided_settings(settings: Settings) -> Settings:
     """Guided images force seed_behavior 'schedule' and strength_0_no_init off, as the original did."""
-    if not settings.loop.use_looper or settings.anim.animation_mode not in ("2D", "3D"):
+    if not settings.loop.use_looper or not traits(settings.anim.animation_mode).camera_motion:
         return settings
     if settings.args.strength == 0:
         raise ValueError("Setting 'strength': guided images (use_looper) need a strength above 0 in the Init tab.")
@@ -148,7 +149,7 @@ def guided_settings(settings: Settings) -> Settings:
 
 def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ...]:
     """Per-frame prompts: blended between keyframes in Interpolation mode, else held."""
-    build = build_interpolated_prompt_schedule if settings.anim.animation_mode == "Interpolation" \
+    build = build_interpolated_prompt_schedule if traits(settings.anim.animation_mode).blends_prompts \
         else build_prompt_schedule
     return build(settings.prompts, settings.anim.max_frames, positive=settings.animation_prompts_positive,
                  negative=settings.animation_prompts_negative, seed=seed)

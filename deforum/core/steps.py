@@ -19,6 +19,7 @@ from deforum.media.frames_io import load_image_source
 from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask
 from deforum.media.noise import add_noise
 from deforum.models.generation import GenerationRequest
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 
 PERLIN_W = PERLIN_H = 8
@@ -28,7 +29,7 @@ def warp(image: np.ndarray, settings: Settings, keys: AnimationKeys, frame: int,
          depth: np.ndarray | None = None) -> np.ndarray:
     """Move an image by the camera motion of `frame` (2D or 3D as the animation mode says)."""
     anim = settings.anim
-    if anim.animation_mode not in ("2D", "3D"):
+    if not traits(anim.animation_mode).camera_motion:
         return image
     motion = FrameMotion.from_series(keys.series, frame, enable_perspective_flip=anim.enable_perspective_flip)
     return apply_motion(
@@ -95,7 +96,7 @@ def coherence_after_generation(image: np.ndarray, sample: np.ndarray | None, fra
     matches = sample is not None and matches_after_generation(
         anim.color_coherence, frame=frame, legacy=anim.legacy_colormatch, has_reference=True,
         video_reference=video_reference)
-    if anim.animation_mode == "Interpolation" or not matches:
+    if traits(anim.animation_mode).blends_prompts or not matches:
         return image
     return match_color(image, reference if reference is not None else sample, anim.color_coherence)
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from deforum.models.modes import ANIMATION_MODES, MODES, traits
 from deforum.models.settings import Settings, SettingsError
-
-RENDERABLE_MODES = ("2D", "3D", "Video Input", "Interpolation")
 
 
 def _mode_message(mode: str) -> str:
     """Why the frame engine does not render this animation mode."""
-    if mode == "Wan Video":
-        return ("'Wan Video' is rendered by the Wan renderer (`python -m deforum render` and the WebUI tab choose "
+    if mode in MODES:
+        return (f"{mode!r} is rendered by the Wan renderer (`python -m deforum render` and the WebUI tab choose "
                 "it), not the frame engine")
-    return f"{mode!r} is not supported; use '2D', '3D', 'Video Input', 'Interpolation' or 'Wan Video'"
+    return f"{mode!r} is not supported; use one of {', '.join(ANIMATION_MODES)}"
 
 
 def unsupported_features(settings: Settings, handled: Collection[str] = ()) -> list[str]:
@@ -23,8 +22,9 @@ def unsupported_features(settings: Settings, handled: Collection[str] = ()) -> l
     `handled` names the features that render hooks take care of ('parseq_manifest', 'cn_N_enabled').
     """
     anim = settings.anim
+    frame_engine = anim.animation_mode in MODES and traits(anim.animation_mode).frame_by_frame
     checks = [
-        (anim.animation_mode not in RENDERABLE_MODES, "animation_mode", _mode_message(anim.animation_mode)),
+        (not frame_engine, "animation_mode", _mode_message(anim.animation_mode)),
         (bool((settings.parseq.parseq_manifest or "").strip()), "parseq_manifest",
          "Parseq manifests are not supported yet; clear parseq_manifest"),
         (any(getattr(settings.controlnet, f"cn_{n}_enabled") for n in range(1, 6)), "cn_N_enabled",
@@ -44,14 +44,14 @@ def needs_depth(settings: Settings) -> bool:
     """3D depth warping, saved depth maps or a hybrid depth mask need a depth model."""
     anim = settings.anim
     hybrid_depth = anim.hybrid_composite != "None" and anim.hybrid_comp_mask_type in ("Depth", "Video Depth")
-    return (anim.animation_mode == "3D" and anim.use_depth_warping) or anim.save_depth_maps or hybrid_depth
+    return (traits(anim.animation_mode).depth_warp and anim.use_depth_warping) or anim.save_depth_maps or hybrid_depth
 
 
 def needs_human_matting(settings: Settings) -> bool:
     """Hybrid video in use with hybrid_generate_human_masks on (Interpolation mode ignores hybrid video)."""
     anim = settings.anim
     hybrid = anim.hybrid_composite != "None" or anim.hybrid_motion != "None"
-    return hybrid and anim.hybrid_generate_human_masks != "None" and anim.animation_mode != "Interpolation"
+    return hybrid and anim.hybrid_generate_human_masks != "None" and traits(anim.animation_mode).hybrid
 
 
 def needs_raft(settings: Settings) -> bool:

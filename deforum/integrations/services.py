@@ -1,4 +1,5 @@
-"""The composition root: the render services of one run, for every front end (CLI, WebUI, API, farm worker).
+"""The composition root: the render services of one run for every front end (CLI, WebUI, API, farm worker), and
+the standalone render that the CLI and the ``deforum.render`` facade share.
 
 One policy for absent weights lives here: a motion preview warns and goes on without the model (flat depth, plain
 cadence blends, no human masks); a real render stops before anything is written, naming the setting and the files.
@@ -6,19 +7,25 @@ cadence blends, no human masks); a real render stops before anything is written,
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from deforum.config.weights import WeightsMissing
 from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
-from deforum.core.services import DepthEstimator, FlowEstimator, ModelService
+from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
 from deforum.core.support import needs_depth, needs_human_matting, needs_raft
 from deforum.models.settings import Settings
 
-__all__ = ["Environment", "ModelFactory", "services_for"]
+if TYPE_CHECKING:
+    from deforum.core.engine import ProgressCallback
+    from deforum.core.run import RunResult
+
+__all__ = ["Environment", "ModelFactory", "diffusers_model", "render_standalone", "services_for"]
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +130,40 @@ def human_matting(settings: Settings, environment: Environment) -> Any:
         without_weights(settings, "hybrid_generate_human_masks", err, "No Robust Video Matting weights: the motion "
                                                                       "preview makes no human masks.")
     return None
+
+
+def diffusers_model(model: str | None, models_dir: str | None = None) -> ModelFactory | None:
+    """The standalone host's model factory: diffusers over a local checkpoint (None without one)."""
+    if not model:
+        return None
+
+    def load(settings: Settings) -> ModelService:
+        """Load the checkpoint (offline)."""
+        from deforum.integrations.diffusers.service import load_model_service
+
+        return load_model_service(model, models_dir=models_dir)
+
+    return load
+
+
+def render_standalone(settings: Settings, outdir: str | Path, *, model: str | None = None,
+                      models_dir: str | None = None, resume: str | None = None, cancel: CancelToken | None = None,
+                      progress: ProgressCallback | None = None, subtitles: list[str] | None = None) -> RunResult:
+    """Render a frame-by-frame animation without the WebUI: diffusers over ``model``, or the motion preview."""
+    from deforum.config.weights import checkpoint_identity
+    from deforum.core.run import OutputOptions, run_render
+    from deforum.depth import DEPTH_MODEL_CACHE
+    from deforum.integrations.features.hooks import render_hooks
+    from deforum.integrations.post.postprocess import check_postprocess_weights, run_postprocess
+
+    environment = Environment(model=diffusers_model(model, models_dir), models_dir=models_dir)
+    hooks = render_hooks(settings)
+    check_postprocess_weights(settings, models_dir)
+    services = services_for(settings, environment)
+    name, model_hash = checkpoint_identity(model) if model and not settings.args.motion_preview_mode else ("", "")
+    try:
+        return run_render(settings, services, Path(outdir), resume=resume, cancel=cancel, progress=progress,
+                          subtitles=subtitles, postprocess=functools.partial(run_postprocess, models_dir=models_dir),
+                          hooks=hooks, output=OutputOptions(model_name=name, model_hash=model_hash))
+    finally:
+        DEPTH_MODEL_CACHE.end_run()

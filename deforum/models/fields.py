@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 class Kind(enum.Enum):
@@ -48,6 +48,13 @@ class FieldSpec:
     group: str = ""
 
     @property
+    def python_type(self) -> Any:
+        """The field's type: a ``Literal`` of the choices for a choice, else the kind's Python type."""
+        if self.kind is Kind.CHOICE:
+            return Literal[self.choices]  # type: ignore[valid-type]
+        return _KIND_TYPES.get(self.kind, Any)
+
+    @property
     def label(self) -> str:
         """A readable label derived from the key."""
         text = self.key.replace("_", " ").strip()
@@ -64,6 +71,12 @@ class FieldSpec:
             return _describe_number(self)
         return _KIND_WORDS[self.kind]
 
+
+_KIND_TYPES: dict[Kind, Any] = {
+    Kind.BOOL: bool, Kind.INT: int, Kind.FLOAT: float, Kind.NUMBER: float, Kind.STR: str,
+    Kind.OPTIONAL_STR: str | None, Kind.LOOSE_CHOICE: str, Kind.INT_TEXT: str, Kind.SCHEDULE: str,
+    Kind.STR_SCHEDULE: str, Kind.JSON_TEXT: str, Kind.MAPPING: dict,
+}
 
 _KIND_WORDS = {
     Kind.BOOL: "true or false",

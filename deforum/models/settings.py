@@ -40,8 +40,8 @@ class SettingsError(ValueError):
 
 
 def _make_group(name: str, specs: tuple[FieldSpec, ...]) -> type:
-    """Build a frozen dataclass whose fields are the specs' keys with their defaults."""
-    fields = [(s.key, Any, dataclasses.field(default_factory=_default_factory(s))) for s in specs]
+    """Build a frozen dataclass whose fields are the specs' keys, typed by kind (choices as Literal), with defaults."""
+    fields = [(s.key, s.python_type, dataclasses.field(default_factory=_default_factory(s))) for s in specs]
     cls = dataclasses.make_dataclass(name, fields, frozen=True, namespace={"SPECS": specs})
     cls.__doc__ = f"The {name} settings group (frozen)."
     return cls

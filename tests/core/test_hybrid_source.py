@@ -118,9 +118,20 @@ def test_adjust_sets_frame_count_first_frame_init_and_depth_maps(extracted, clip
     adjusted = hv.adjust(hv.settings)
     assert adjusted.anim.max_frames == FRAMES and adjusted.args.use_init
     assert adjusted.args.init_image == str(extracted[1][0]) and adjusted.anim.save_depth_maps
+    init = extracted[0] / "x.png"
+    Image.new("RGB", (W, H), (9, 9, 9)).save(init)
     kept = hybrid(extracted, clip, hybrid_use_init_image=True, hybrid_use_first_frame_as_init_image=False,
-                  init_image="x.png")
-    assert kept.adjust(kept.settings).anim.max_frames == 50 and kept.adjust(kept.settings).args.init_image == "x.png"
+                  init_image=str(init))
+    assert kept.adjust(kept.settings).anim.max_frames == 50 and kept.adjust(kept.settings).args.init_image == str(init)
+    assert (kept.video_image(3) == 9).all()
+
+
+def test_a_missing_composite_init_image_is_an_error_before_rendering(extracted, clip):
+    from deforum.media.frames_io import ImageSourceError
+
+    with pytest.raises(ImageSourceError, match="init_image"):
+        hybrid(extracted, clip, hybrid_use_init_image=True, hybrid_use_first_frame_as_init_image=False,
+               init_image=str(extracted[0] / "missing.png"))
 
 
 def test_frame_is_the_lanczos_resized_video_frame(extracted, clip, texture):
@@ -145,7 +156,7 @@ def test_perspective_from_the_previous_image(extracted, clip, texture):
 def test_flow_recovers_the_shift_and_saves_extra_frames(extracted, clip):
     hv = hybrid(extracted, clip, hybrid_motion="Optical Flow", hybrid_flow_consistency=True,
                 hybrid_consistency_blur=2, hybrid_comp_save_extra_frames=True)
-    flow = hv.flow(3)
+    flow, _ = hv.flow(3)
     assert np.median(flow[16:-16, 16:-16].reshape(-1, 2), axis=0) == pytest.approx(SHIFT, abs=0.2)
     saved = {p.name for p in (extracted[0] / "hybridframes").iterdir()}
     assert {"flow000000002.jpg", "flow_mask000000002.jpg"} <= saved
@@ -165,35 +176,35 @@ def test_dis_flow_starts_from_the_previous_hybrid_flow(extracted, clip, monkeypa
     monkeypatch.setattr(hybrid_source, "hybrid_flow", recording)
     hv = hybrid(extracted, clip, hybrid_motion="Optical Flow", hybrid_flow_method=method,
                 hybrid_flow_consistency=True)
-    first = hv.flow(2)
-    hv.flow(3)
+    first, carried = hv.flow(2)
+    _, carried_on = hv.flow(3, warm=carried)
     assert seen[0] is None
-    assert (seen[1] is first) == warm and (hv.warm_flow is not None) == warm
+    assert (seen[1] is first) == warm and (carried is not None) == warm and (carried_on is not None) == warm
 
 
 def test_apply_motion_moves_every_image_once_and_skips_frame_zero(extracted, clip, texture):
     hv = hybrid(extracted, clip, hybrid_motion="Affine")
     image = view(texture, 2)
-    moved, missing = hv.apply_motion(3, [image, None], 1.0)
+    (moved, missing), _ = hv.apply_motion(3, [image, None], 1.0)
     assert missing is None
     assert np.abs(moved[12:-12, 12:-12].astype(int) - view(texture, 3)[12:-12, 12:-12]).mean() < 4
-    assert hv.apply_motion(0, [image], 1.0)[0] is image
+    assert hv.apply_motion(0, [image], 1.0)[0][0] is image
 
 
 def test_flow_motion_uses_the_flow_factor(extracted, clip, texture):
     hv = hybrid(extracted, clip, hybrid_motion="Optical Flow")
-    half, = hv.apply_motion(3, [view(texture, 2)], 0.5)
+    (half,), _ = hv.apply_motion(3, [view(texture, 2)], 0.5)
     assert np.abs(half[12:-12, 12:-12].astype(int) - view(texture, 2.5)[12:-12, 12:-12]).mean() < 6
 
 
-def test_motion_past_the_video_is_none_with_one_warning(extracted, clip, caplog):
-    hv = hybrid(extracted, clip, hybrid_motion="Affine", hybrid_use_init_image=True)
+def test_motion_past_the_video_is_none_with_one_warning_before_rendering(extracted, clip, caplog):
     with caplog.at_level(logging.WARNING):
+        hv = hybrid(extracted, clip, hybrid_motion="Affine", hybrid_use_init_image=True, max_frames=FRAMES + 2)
         assert (hv.motion_matrix(FRAMES) == np.eye(2, 3)).all()
         assert hv.motion_matrix(FRAMES + 1).shape == (2, 3)
     assert sum("past the" in r.message for r in caplog.records) == 1
-    flow = hybrid(extracted, clip, hybrid_motion="Optical Flow").flow(FRAMES)
-    assert flow.shape == (H, W, 2) and not flow.any()
+    flow, warm = hybrid(extracted, clip, hybrid_motion="Optical Flow").flow(FRAMES)
+    assert flow.shape == (H, W, 2) and not flow.any() and warm is None
 
 
 def test_composite_blends_toward_the_video_frame_and_saves_extras(extracted, clip):
@@ -311,7 +322,7 @@ def _keys(hv: HybridVideo, frames: int = 8):
 @pytest.mark.parametrize(("mode", "expected_step"), [("Normal", 3), ("Before Motion", 4)])
 def test_before_generation_composites_before_or_after_the_motion(extracted, clip, texture, mode, expected_step):
     hv = hybrid(extracted, clip, hybrid_composite=mode, hybrid_motion="Affine", hybrid_comp_alpha_schedule="0:(1)")
-    out = hv.before_generation(3, np.zeros((H, W, 3), np.uint8), _keys(hv))
+    out, _ = hv.before_generation(3, np.zeros((H, W, 3), np.uint8), _keys(hv))
     inner = (slice(12, -12), slice(12, -12))
     assert np.abs(out[inner].astype(int) - view(texture, expected_step)[inner]).mean() < 6  # off by a step: ~29
 
@@ -328,9 +339,9 @@ def test_after_generation_composites_only_in_its_mode_and_after_frame_zero(extra
 def test_tween_motion_moves_only_the_advancing_images(extracted, clip, texture):
     hv = hybrid(extracted, clip, hybrid_motion="Affine", hybrid_composite="None")
     prev, nxt = view(texture, 2), view(texture, 1)
-    kept, moved = hv.tween_motion(3, prev, nxt, _keys(hv), schedule_frame=4, advance_prev=False,
-                                  advance_next=True, prev_image=None)
+    kept, moved, _ = hv.tween_motion(3, prev, nxt, _keys(hv), schedule_frame=4, advance_prev=False,
+                                     advance_next=True, prev_image=None)
     assert kept is prev
     assert np.abs(moved[12:-12, 12:-12].astype(int) - view(texture, 2)[12:-12, 12:-12]).mean() < 4
     assert hv.tween_motion(0, prev, nxt, _keys(hv), schedule_frame=4, advance_prev=True, advance_next=True,
-                           prev_image=None) == (prev, nxt)
+                           prev_image=None) == (prev, nxt, None)

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from deforum.core.run import output_folder
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 
 CONTROLNET_UNITS = range(1, 6)
@@ -91,7 +92,7 @@ def keys_in_use(settings: Settings) -> set[str]:
     uses = {
         "init_image": settings.args.use_init or anim.hybrid_use_init_image,
         "mask_file": settings.args.use_mask,
-        "video_init_path": anim.animation_mode == "Video Input" or anim.hybrid_composite != "None"
+        "video_init_path": traits(anim.animation_mode).video_init or anim.hybrid_composite != "None"
         or anim.hybrid_motion != "None" or anim.color_coherence == "Video Input" or out.add_soundtrack == "Init Video",
         "video_mask_path": anim.use_mask_video,
         "soundtrack_path": out.add_soundtrack == "File",

@@ -15,6 +15,7 @@ from deforum.animation.keys import AnimationKeys
 from deforum.core.inputs import RenderInputs
 from deforum.media.video import VideoError, extract_video_frames
 from deforum.models.generation import ControlNetUnit
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 from deforum.models.spec_extra import CONTROLNET_UNITS
 
@@ -100,7 +101,7 @@ def extract_unit_frames(settings: Settings, outdir: Path, unit: UnitConfig, kind
         _copy_image(source, folder, setting)
         return folder
     anim = settings.anim
-    video_mode = anim.animation_mode == "Video Input"
+    video_mode = traits(anim.animation_mode).video_init
     try:
         extract_video_frames(source, str(folder), every_nth=anim.extract_nth_frame if video_mode else 1,
                              from_frame=anim.extract_from_frame if video_mode else 0,

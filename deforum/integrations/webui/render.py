@@ -19,6 +19,7 @@ from deforum.integrations.services import Environment, services_for
 from deforum.integrations.webui import host, options
 from deforum.integrations.webui.controlnet import check_controlnet
 from deforum.integrations.webui.service import WebUIModelService, pause_point
+from deforum.models.modes import traits
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
     try:
         postprocess = postprocess_for(settings, cancel)
         with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel):
-            if settings.anim.animation_mode == "Wan Video":
+            if not traits(settings.anim.animation_mode).frame_by_frame:
                 from deforum.integrations.wan import render_wan
 
                 return render_wan(settings, root, cancel=cancel, progress=report, timestring=timestring,
