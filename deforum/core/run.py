@@ -45,7 +45,7 @@ from deforum.media.video import (
 from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule
-from deforum.prompt.schedule import build_prompt_schedule
+from deforum.prompt.schedule import build_prompt_schedule, keyframe_prompt_texts
 
 log = logging.getLogger(__name__)
 PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
@@ -160,6 +160,9 @@ def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] 
     return RenderInputs(
         settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
         prompts=_prompt_schedule(settings, seed),
+        prompt_texts=keyframe_prompt_texts(settings.prompts, anim.max_frames,
+                                           positive=settings.animation_prompts_positive,
+                                           negative=settings.animation_prompts_negative, seed=seed),
         plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
         base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
         preview=settings.args.motion_preview_mode,
@@ -197,7 +200,7 @@ def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: C
     """The .srt writer when subtitles are asked for."""
     if selected is None:
         return None
-    return FrameSubtitles(path, settings.output.fps, inputs.keys, inputs.prompts, selected,
+    return FrameSubtitles(path, settings.output.fps, inputs.keys, inputs.prompt_texts, selected,
                           keep_frames_before=keep_before)
 
 

@@ -134,7 +134,7 @@ def test_subtitles_have_one_cue_per_frame_and_survive_a_resume(tmp_path: Path) -
     assert [c.splitlines()[0] for c in cues] == [str(i) for i in range(1, 7)]
     assert cues[0].splitlines()[1] == "00:00:00,000 --> 00:00:00,066"
     assert "F#: 0; Cadence: True; Seed: 8; Zoom: 1.002" in cues[0]
-    assert "F#: 1; Cadence: False; Seed: 8; Zoom: 1.003; Prompt: tiny cute swamp bunny" in cues[1]
+    assert "F#: 1; Cadence: False; Seed: 8; Zoom: 1.003; Prompt:  tiny cute swamp bunny" in cues[1]
     assert "F#: 5; Cadence: False; Seed: 10;" in cues[5]
 
 
