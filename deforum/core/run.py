@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys, build_keys
-from deforum.config.settings_io import save
+from deforum.config.settings_io import run_record, save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
@@ -250,7 +250,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
         point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
         inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
     output = output or OutputOptions()
-    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
+    save(run_record(settings, seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
          model_name=output.model_name, model_hash=output.model_hash)
     keep_before = first_pending_frame(inputs.plan, state) if resume else None
     sink = DiskFrameSink(outdir, timestring, depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True),

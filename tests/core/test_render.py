@@ -209,3 +209,9 @@ def test_output_options_record_the_model_and_encode_the_video(tmp_path: Path) ->
     saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
     assert (saved["sd_model_name"], saved["sd_model_hash"]) == ("tiny.safetensors", "abc123")
     assert count_video_frames(str(result.video)) == 3
+
+
+def test_the_settings_file_has_the_originals_json_types(tmp_path: Path) -> None:
+    result = render(tmp_path, init_image="None", diffusion_redo=0, max_frames=1, skip_video_creation=True)
+    saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
+    assert saved["init_image"] is None and saved["diffusion_redo"] == 0
