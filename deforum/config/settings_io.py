@@ -134,6 +134,15 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_file_atomic(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
+def run_record(settings: Settings, *, seed: int, batch_name: str) -> Settings:
+    """The settings as the original recorded a run: its seed and batch name; without init (`use_init` and
+    `hybrid_use_init_image` off) `init_image` is null, as its process_args cleared it."""
+    changes: dict[str, Any] = {"seed": seed, "batch_name": batch_name}
+    if not settings.args.use_init and not settings.anim.hybrid_use_init_image:
+        changes["init_image"] = None
+    return settings.replace(**changes)
+
+
 def save(settings: Settings, path: str | os.PathLike, *, shape: str = "ui", **file_info: str) -> Path:
     """Save settings as the original's flat JSON, atomically; returns the path written."""
     write_text_atomic(path, dumps(to_file_dict(settings, shape=shape, **file_info)))

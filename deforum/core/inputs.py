@@ -41,7 +41,11 @@ class RenderServices:
 
 @dataclass(frozen=True)
 class RenderInputs:
-    """Everything the loop reads: settings, evaluated schedules, prompts, plan, seed and init image."""
+    """Everything the loop reads: settings, evaluated schedules, prompts, plan, seed and init image.
+
+    `prompts` are the per-frame (positive, negative) prompts the model gets; `prompt_texts` the per-frame
+    merged keyframe text the original kept as its prompt series (what its .srt printed).
+    """
 
     settings: Settings
     keys: AnimationKeys
@@ -55,6 +59,7 @@ class RenderInputs:
     hybrid: HybridVideo | None = None
     outdir: Path | None = None
     controlnet: ControlNetSource | None = None
+    prompt_texts: tuple[str, ...] = ()
 
 
 class RenderHook(Protocol):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys, build_keys
-from deforum.config.settings_io import save
+from deforum.config.settings_io import run_record, save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
@@ -46,7 +46,7 @@ from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule
-from deforum.prompt.schedule import build_prompt_schedule
+from deforum.prompt.schedule import build_prompt_schedule, keyframe_prompt_texts
 
 log = logging.getLogger(__name__)
 PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
@@ -161,6 +161,9 @@ def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] 
     return RenderInputs(
         settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
         prompts=_prompt_schedule(settings, seed),
+        prompt_texts=keyframe_prompt_texts(settings.prompts, anim.max_frames,
+                                           positive=settings.animation_prompts_positive,
+                                           negative=settings.animation_prompts_negative, seed=seed),
         plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
         base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
         preview=settings.args.motion_preview_mode,
@@ -198,7 +201,7 @@ def _subtitles(settings: Settings, inputs: RenderInputs, path: Path, selected: C
     """The .srt writer when subtitles are asked for."""
     if selected is None:
         return None
-    return FrameSubtitles(path, settings.output.fps, inputs.keys, inputs.prompts, selected,
+    return FrameSubtitles(path, settings.output.fps, inputs.keys, inputs.prompt_texts, selected,
                           keep_frames_before=keep_before)
 
 
@@ -248,7 +251,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
         point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
         inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
     output = output or OutputOptions()
-    save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
+    save(run_record(settings, seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
          model_name=output.model_name, model_hash=output.model_hash)
     keep_before = first_pending_frame(inputs.plan, state) if resume else None
     sink = DiskFrameSink(outdir, timestring, depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True),

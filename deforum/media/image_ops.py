@@ -13,14 +13,27 @@ import numpy as np
 from PIL import Image
 
 _LEVELS = np.arange(256, dtype=np.float64)
+_INT32_LIMIT = 2.0**31
+
+
+def wrap_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Whole float64 values cast to uint8 as the original's ``astype(np.uint8)`` did on x86: modulo 256.
+
+    Values outside the int32 range and NaN become 0 (the CPU's invalid-conversion result).
+    """
+    inside = np.isfinite(values) & (np.abs(values) < _INT32_LIMIT)
+    whole = np.where(inside, values, 0).astype(np.int64)
+    return (whole & 0xFF).astype(np.uint8)
 
 
 def apply_contrast(image: np.ndarray, contrast: float) -> np.ndarray:
-    """``round(image * contrast)`` (half to even) saturated to [0, 255] on a uint8 image."""
+    """The original's ``(image * contrast).round().astype(np.uint8)`` on a uint8 image: half to even, wrapping.
+
+    Like the original, levels past 255 wrap around (260 → 4) instead of saturating.
+    """
     if contrast == 1:
         return image.copy()
-    table = np.clip(np.round(_LEVELS * contrast), 0, 255).astype(np.uint8)
-    return cv2.LUT(image, table)
+    return cv2.LUT(image, wrap_to_uint8(np.round(_LEVELS * contrast)))
 
 
 def _odd_kernel(kernel_size: int) -> int:

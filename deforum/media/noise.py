@@ -169,10 +169,12 @@ def add_noise(
     perlin_h: int = 8,
     mask: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Blend seeded noise into a uint8 H×W×C frame: ``image·(1−amount) + noise·amount``.
+    """Blend seeded noise into a uint8 H×W×C (RGB) frame: ``image·(1−amount) + noise·amount``.
 
     ``perlin_w`` sets the lattice cells down the frame's height and ``perlin_h`` across its width (the
-    original's order). Where ``mask`` is 0 the noise is zeroed, which blends mid-grey (127) in.
+    original's order). Where ``mask`` is 0 the noise is zeroed, which blends mid-grey (127) in. The original
+    held the frame in OpenCV's BGR order here, so noise plane 0 lands on blue: a 3-channel frame gets the
+    planes in reverse.
     """
     if amount == 0:
         return image.copy()
@@ -181,6 +183,8 @@ def add_noise(
         (height, width), channels, seed, noise_type=noise_type, octaves=perlin_octaves,
         persistence=perlin_persistence, cells=(int(perlin_w), int(perlin_h)),
     )
+    if channels == 3:
+        noise = noise[::-1]
     if mask is not None:
         noise *= _binary_mask(mask)
     return cv2.addWeighted(image, 1 - amount, _noise_to_uint8(noise), amount, 0)

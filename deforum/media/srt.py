@@ -15,6 +15,7 @@ import numpy as np
 
 PROMPT_CHOICE = "Prompt"
 BLANK_LINES = re.compile(r"\n\s*\n")
+_SANITIZED = str.maketrans("", "", "'\"()")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,11 @@ def format_param_value(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return str(int(value)) if value.is_integer() else f"{value:.3f}"
     return f"{value}"
+
+
+def original_string_value(text: str) -> str:
+    """A string schedule's value as the original's series held it: quotes and parentheses removed."""
+    return text.translate(_SANITIZED)
 
 
 def format_frame_params(values: Mapping[str, Any], selected: Collection[str], prompt: str | None = None) -> str:

@@ -157,7 +157,7 @@ def coerce_value(spec: FieldSpec, value: Any) -> Any:
     if kind is Kind.INT_TEXT:
         number = _coerce_int(value)
         _check_range(spec, number)
-        return str(number)
+        return str(number) if isinstance(value, str) else value
     if kind is Kind.CHOICE:
         return _coerce_choice(spec, value)
     if kind is Kind.LOOSE_CHOICE:

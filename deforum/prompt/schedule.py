@@ -12,8 +12,8 @@ from deforum.animation.expressions import ExpressionError, evaluate
 from deforum.models.prompt_merge import NEG_MARKER, merge_shared_prompts
 
 __all__ = [
-    "NEG_MARKER", "PromptError", "build_prompt_schedule", "checked_prompts", "expand_backticks", "merge_shared_prompts",
-    "prompt_keyframes", "split_negative",
+    "NEG_MARKER", "PromptError", "build_prompt_schedule", "checked_prompts", "expand_backticks",
+    "keyframe_prompt_texts", "merge_shared_prompts", "prompt_keyframes", "split_negative",
 ]
 
 _BACKTICK = re.compile(r"`.*?`")
@@ -126,6 +126,20 @@ def build_prompt_schedule(prompts: Mapping[str, str], max_frames: int, *, positi
         expanded = expand_backticks(prompt, np.arange(start, end), max_f=max_f, seed=seed, key=key)
         result.extend(split_negative(text) for text in expanded)
     return tuple(result)
+
+
+def keyframe_prompt_texts(prompts: Mapping[str, str], max_frames: int, *, positive: str = "",
+                          negative: str = "", seed: int = -1) -> tuple[str, ...]:
+    """Per-frame merged keyframe text, held like the original's prompt series (backticks not evaluated)."""
+    if max_frames <= 0:
+        return ()
+    merged = merge_shared_prompts(checked_prompts(prompts), positive, negative)
+    keyframes = _inside_or_nearest(prompt_keyframes(merged, max_frames - 1, seed), max_frames)
+    texts: list[str] = []
+    for position, (frame, _key, prompt) in enumerate(keyframes):
+        end = keyframes[position + 1][0] if position + 1 < len(keyframes) else max_frames
+        texts.extend([prompt] * (end - (0 if position == 0 else frame)))
+    return tuple(texts)
 
 
 def _inside_or_nearest(keyframes: Sequence[tuple[int, str, str]], max_frames: int) -> list[tuple[int, str, str]]:

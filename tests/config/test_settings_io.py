@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from deforum.config.settings_io import dumps, load, save, to_file_dict
+from deforum.config.settings_io import dumps, load, run_record, save, to_file_dict
 from deforum.models.fields import Kind
 from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
 from tests.conftest import DATA
@@ -28,13 +28,30 @@ def test_compat_file_keeps_every_original_value(compat_file: Path) -> None:
     raw = json.loads(compat_file.read_text())
     flat = load(compat_file).to_flat()
     skipped = {"prompts", "positive_prompts", "negative_prompts", "sd_model_name", "sd_model_hash",
-               "deforum_git_commit_id", "fill", "diffusion_redo"}
+               "deforum_git_commit_id", "fill"}
     for key, value in raw.items():
         if key in FIELD_SPECS and key not in skipped:
             if FIELD_SPECS[key].kind is Kind.CHOICE and isinstance(value, str):
                 assert flat[key].lower() == value.lower(), key
             else:
                 assert flat[key] == value, key
+
+
+def test_the_run_record_has_the_originals_json_types(tmp_path: Path) -> None:
+    settings = load(DATA / "compat/original/simple.input_settings.txt")  # init_image "None", diffusion_redo 0
+    out = save(run_record(settings, seed=5, batch_name="b"), tmp_path / "run.txt", shape="run")
+    written = json.loads(out.read_text())
+    assert written["init_image"] is None and written["diffusion_redo"] == 0
+    assert (written["seed"], written["batch_name"]) == (5, "b")
+    text = save(settings.replace(diffusion_redo="2"), tmp_path / "s.txt").read_text()
+    assert json.loads(text)["diffusion_redo"] == "2"
+
+
+def test_the_run_record_keeps_init_image_when_an_init_is_used() -> None:
+    settings = load(DATA / "compat/original/simple.input_settings.txt").replace(init_image="a.png")
+    assert run_record(settings.replace(use_init=True), seed=1, batch_name="b").args.init_image == "a.png"
+    assert run_record(settings.replace(hybrid_use_init_image=True), seed=1, batch_name="b").args.init_image == "a.png"
+    assert run_record(settings, seed=1, batch_name="b").args.init_image is None
 
 
 def test_runtime_shape_prompts_are_unmerged() -> None:

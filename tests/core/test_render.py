@@ -134,7 +134,7 @@ def test_subtitles_have_one_cue_per_frame_and_survive_a_resume(tmp_path: Path) -
     assert [c.splitlines()[0] for c in cues] == [str(i) for i in range(1, 7)]
     assert cues[0].splitlines()[1] == "00:00:00,000 --> 00:00:00,066"
     assert "F#: 0; Cadence: True; Seed: 8; Zoom: 1.002" in cues[0]
-    assert "F#: 1; Cadence: False; Seed: 8; Zoom: 1.003; Prompt: tiny cute swamp bunny" in cues[1]
+    assert "F#: 1; Cadence: False; Seed: 8; Zoom: 1.003; Prompt:  tiny cute swamp bunny" in cues[1]
     assert "F#: 5; Cadence: False; Seed: 10;" in cues[5]
 
 
@@ -209,3 +209,9 @@ def test_output_options_record_the_model_and_encode_the_video(tmp_path: Path) ->
     saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
     assert (saved["sd_model_name"], saved["sd_model_hash"]) == ("tiny.safetensors", "abc123")
     assert count_video_frames(str(result.video)) == 3
+
+
+def test_the_settings_file_has_the_originals_json_types(tmp_path: Path) -> None:
+    result = render(tmp_path, init_image="None", diffusion_redo=0, max_frames=1, skip_video_creation=True)
+    saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
+    assert saved["init_image"] is None and saved["diffusion_redo"] == 0

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask
+from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask, wrap_to_uint8
 
 
 def _image(seed: int = 0, shape: tuple[int, int, int] = (40, 52, 3)) -> np.ndarray:
@@ -26,15 +26,23 @@ def _float_unsharp(image: np.ndarray, kernel: int, sigma: float, amount: float, 
     return sharpened
 
 
-def test_contrast_rounds_half_to_even_and_saturates():
+def test_contrast_rounds_half_to_even_and_wraps_like_the_originals_uint8_cast():
     image = np.array([[[1, 3, 5]], [[200, 255, 0]]], dtype=np.uint8)
     assert apply_contrast(image, 0.5).tolist() == [[[0, 2, 2]], [[100, 128, 0]]]
-    assert apply_contrast(image, 2.0)[1].tolist() == [[255, 255, 0]]
+    assert apply_contrast(image, 2.0)[1].tolist() == [[144, 254, 0]]  # 400 → 144, 510 → 254
+    assert apply_contrast(np.array([[[130]]], np.uint8), 2.0).item() == 4  # 260 → 4
 
 
-def test_contrast_matches_the_float_formula_without_overflow():
+def test_wrap_to_uint8_is_numpys_x86_cast():
+    positive = np.array([0.0, 255.0, 256.0, 260.0, 70000.0])
+    assert wrap_to_uint8(positive).tolist() == positive.astype(np.uint8).tolist() == [0, 255, 0, 4, 112]
+    outside = np.array([-3.0, 2.0**31 + 5, -(2.0**31) - 5, np.nan, np.inf])
+    assert wrap_to_uint8(outside).tolist() == [253, 0, 0, 0, 0]  # x86's int32 conversion, then the low byte
+
+
+def test_contrast_matches_the_float_formula():
     image = _image()
-    for contrast in (0.0, 0.37, 0.95, 1.0):
+    for contrast in (0.0, 0.37, 0.95, 1.0, 1.3, 2.6):
         assert np.array_equal(apply_contrast(image, contrast), (image * contrast).round().astype(np.uint8))
 
 
@@ -114,8 +122,8 @@ def test_unsharp_lookup_equals_the_float_formula_for_any_parameters(seed, kernel
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**16), contrast=st.floats(0.0, 4.0))
-def test_contrast_is_the_rounded_product_saturated_for_any_factor(seed, contrast):
+def test_contrast_is_the_rounded_product_modulo_256_for_any_factor(seed, contrast):
     image = _image(seed, (9, 11, 3))
-    expected = np.clip(np.round(image * contrast), 0, 255).astype(np.uint8)
+    expected = (np.round(image * contrast).astype(np.int64) % 256).astype(np.uint8)
     out = apply_contrast(image, contrast)
     assert out.dtype == np.uint8 and out.shape == image.shape and np.array_equal(out, expected)

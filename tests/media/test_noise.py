@@ -36,7 +36,8 @@ def _reference_perlin(shape: tuple[int, int], res: tuple[int, int], gen: torch.G
 
 def _reference_noise(image: np.ndarray, amount: float, seed: int, noise_type: str, cells: tuple[int, int],
                      octaves: int, persistence: float) -> np.ndarray:
-    """The original's add_noise: randn field, Perlin octaves, nearest resize, ×0.5+0.5 → uint8, addWeighted."""
+    """The original's add_noise on the RGB frame held in BGR order, as its render loop held it."""
+    bgr = np.ascontiguousarray(image[..., ::-1])
     gen = torch.Generator()
     gen.manual_seed(seed)
     rows, cols = (s - s % 64 for s in image.shape[:2])
@@ -49,7 +50,7 @@ def _reference_noise(image: np.ndarray, amount: float, seed: int, noise_type: st
         noise = noise * ((perlin + torch.ones((rows, cols))) / 2)
         noise = F.interpolate(noise.unsqueeze(1), size=image.shape[:2]).squeeze(1)
     levels = ((noise.permute(1, 2, 0).numpy() * 0.5) + 0.5).clip(0, 1) * 255
-    return cv2.addWeighted(image, 1 - amount, levels.astype(np.uint8), amount, 0)
+    return cv2.addWeighted(bgr, 1 - amount, levels.astype(np.uint8), amount, 0)[..., ::-1]
 
 
 def _image(shape: tuple[int, int, int] = (128, 192, 3)) -> np.ndarray:
@@ -74,6 +75,15 @@ def test_uniform_noise_is_exactly_the_originals():
     image = _image()
     assert np.array_equal(add_noise(image, 0.3, 5, noise_type="uniform"),
                           _reference_noise(image, 0.3, 5, "uniform", (8, 8), 4, 0.5))
+
+
+def test_noise_plane_zero_lands_on_blue_like_the_originals_bgr_frame():
+    grey = np.full((64, 64, 3), 127, np.uint8)
+    field = noise_field((64, 64), 3, 11, noise_type="uniform")
+    out = add_noise(grey, 1.0, 11, noise_type="uniform")
+    expected_blue = (np.clip(field[0] * 0.5 + 0.5, 0, 1) * 255).astype(np.uint8)
+    assert np.array_equal(out[..., 2], expected_blue)
+    assert not np.array_equal(out[..., 0], expected_blue)
 
 
 def test_same_seed_same_noise_other_seed_different():

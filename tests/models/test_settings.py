@@ -90,7 +90,7 @@ def test_coercions_accept_what_the_webui_sends() -> None:
                                    "animation_mode": "3d", "strength_schedule": 0.5})
     assert settings.args.seed_iter_N == 2 and isinstance(settings.args.seed_iter_N, int)
     assert settings.args.fill == 2
-    assert settings.anim.diffusion_redo == "3"
+    assert settings.anim.diffusion_redo == 3  # kept as given: the original wrote the value's own JSON type
     assert settings.anim.animation_mode == "3D"
     assert settings.anim.strength_schedule == "0:(0.5)"
 

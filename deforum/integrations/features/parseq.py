@@ -253,9 +253,10 @@ class ParseqHook:
     def decorate(self, inputs: RenderInputs) -> RenderInputs:
         """The inputs with the manifest's schedules and (when it has them) prompts."""
         keys = parseq_keys(inputs.keys, self.manifest, self.use_deltas)
-        prompts = parseq_prompts(self.manifest, keys.max_frames, inputs.base_seed) \
-            if self.manifest.manages(PROMPT_FIELD) else inputs.prompts
-        return dataclasses.replace(inputs, keys=keys, prompts=prompts)
+        if not self.manifest.manages(PROMPT_FIELD):
+            return dataclasses.replace(inputs, keys=keys)
+        return dataclasses.replace(inputs, keys=keys, prompts=parseq_prompts(self.manifest, keys.max_frames,
+                                   inputs.base_seed), prompt_texts=self.manifest.texts(PROMPT_FIELD, keys.max_frames))
 
     def table(self, settings: Settings) -> str:
         """Which schedules (by Deforum key), prompts, frame count, fps and cadence come from Parseq or Deforum."""

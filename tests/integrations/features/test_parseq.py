@@ -106,6 +106,14 @@ def test_manifest_prompts_evaluate_backticks_per_frame() -> None:
                        {"frame": 1, "deforum_prompt": "cat:`t*2` --neg dog"}])
     _, inputs = decorated(parseq_manifest=manifest, max_frames=3, parseq_non_schedule_overrides=False)
     assert inputs.prompts == (("cat:0", "dog"), ("cat:2", "dog"), ("cat:4", "dog"))
+    assert inputs.prompt_texts == ("cat:`t*2` --neg dog",) * 3  # the .srt prints the manifest's text, as the original
+
+
+def test_without_deforum_prompt_the_srt_prompt_is_the_merged_keyframe_text() -> None:
+    manifest = inline([{"frame": 0, "angle": 1}, {"frame": 1, "angle": 2}])
+    _, inputs = decorated(parseq_manifest=manifest, prompts={"0": "a cat"}, animation_prompts_negative="dog",
+                          max_frames=2)
+    assert inputs.prompt_texts == (" a cat --neg dog",) * 2
 
 
 def test_a_managed_seed_schedules_seed_and_subseed() -> None:
