@@ -129,3 +129,19 @@ def find_or_download_file(spec: WeightsFile, models_dir: str | os.PathLike[str] 
     if not spec.catalog:
         return find_weights_file(spec, models_dir)
     return obtain(spec.catalog, lambda: find_weights_file(spec, models_dir), models_dir)
+
+
+def location(item: CatalogEntry, models_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """Where ``item`` already is: its release file in a models folder, or its repo (folder or cache), else None."""
+    for root in models_roots(models_dir):
+        if item.is_hub:
+            folder = root / "Deforum" / item.repo.split("/")[1]
+            if (folder / "config.json").is_file() or (folder / "model_index.json").is_file():
+                return folder
+        elif (root / item.folder / item.filename).is_file():
+            return root / item.folder / item.filename
+    if item.is_hub:
+        snapshots = hf_hub_cache() / f"models--{item.repo.replace('/', '--')}" / "snapshots"
+        found = sorted(p for p in snapshots.iterdir() if any(p.iterdir())) if snapshots.is_dir() else []
+        return found[0] if found else None
+    return None
