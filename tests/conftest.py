@@ -11,6 +11,13 @@ DATA = Path(__file__).resolve().parent / "data"
 SHARED_COMPAT = ROOT.parent / "shared" / "compat"
 
 
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never leave the machine: downloads are off unless a test turns them on against its loopback server."""
+    monkeypatch.setenv("DEFORUM_OFFLINE", "1")
+    monkeypatch.delenv("DEFORUM_ALLOW_LARGE_DOWNLOADS", raising=False)
+
+
 def compat_settings_files() -> list[Path]:
     """Every settings file the original (and the Forge fork) wrote: shared/compat when present, else our copies."""
     base = SHARED_COMPAT if SHARED_COMPAT.is_dir() else DATA / "compat"

@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
+from deforum.cli.models import add_download_flags, apply_download_flags
 from deforum.cli.settings import add_schedule_command, add_settings_commands
 from deforum.models.settings import SettingsError
 
@@ -21,6 +22,7 @@ def build_parser(extra_commands: Sequence[CommandAdder] = ()) -> argparse.Argume
     """The argument parser with every command."""
     parser = argparse.ArgumentParser(prog="deforum", description="Deforum: keyframed camera motion + diffusion video.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    add_download_flags(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     add_settings_commands(sub)
     add_schedule_command(sub)
@@ -39,15 +41,17 @@ def _report(err: BaseException, verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from deforum.cli.depth import add_depth_command
+    from deforum.cli.models import add_models_command
     from deforum.cli.render import add_render_command
     from deforum.cli.serve import add_serve_command
     from deforum.cli.tools import add_frames_command, add_interpolate_command, add_upscale_command
     from deforum.cli.wan import add_wan_command
 
     parser = build_parser((add_render_command, add_serve_command, add_depth_command, add_interpolate_command,
-                           add_upscale_command, add_frames_command, add_wan_command))
+                           add_upscale_command, add_frames_command, add_wan_command, add_models_command))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    apply_download_flags(args)
     try:
         return args.handler(args)
     except (SettingsError, ValueError, FileNotFoundError) as err:

@@ -38,7 +38,8 @@ def cmd_wan_enhance(args: argparse.Namespace) -> int:
     from deforum.integrations.wan.plan import prompt_source, wan_setting
 
     settings = _settings(args)
-    folder = locate_qwen(str(wan_setting(settings, "wan_qwen_model")), path=args.qwen, models_dir=args.models_dir)
+    folder = locate_qwen(str(wan_setting(settings, "wan_qwen_model")), path=args.qwen, models_dir=args.models_dir,
+                         download=bool(wan_setting(settings, "wan_qwen_auto_download")))
     _, prompts = prompt_source(settings)
     print(enhanced_prompts_json(enhance_prompts(prompts, load_enhancer(folder))))
     return 0

@@ -2,7 +2,8 @@
 
 Every model Deforum loads (depth, RAFT, RIFE, FILM, Real-ESRGAN, CLIPSeg, matting, tokenizer, Wan, Qwen) finds its
 files through ``models_roots`` (then ``hf_hub_cache``), reports absent files with a ``WeightsMissing`` subclass, and
-picks its device with ``default_device``. Checkpoint names and hashes as the WebUI records them live here too.
+picks its device with ``default_device``; ``config.fetch.obtain`` downloads what is missing (``config.catalog``).
+Checkpoint names and hashes as the WebUI records them live here too.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ class ModelWeightsMissing(WeightsMissing):
 
 @dataclass(frozen=True)
 class WeightsFile:
-    """What a model needs: its label, accepted file names, sub-folders searched, and where to get the file."""
+    """What a model needs: its label, accepted file names, sub-folders searched, where to get it, its catalog name."""
 
     label: str
     names: tuple[str, ...]
     subfolders: tuple[str, ...]
     source: str
+    catalog: str = ""
 
 
 def models_roots(models_dir: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -86,7 +88,7 @@ def missing_message(spec: WeightsFile, searched: Sequence[Path]) -> str:
     names = " or ".join(spec.names)
     shown = "\n".join(f"  {path}" for path in searched[:12])
     more = f"\n  … and {len(searched) - 12} more" if len(searched) > 12 else ""
-    return (f"{spec.label} weights were not found, and Deforum never downloads weights.\n"
+    return (f"{spec.label} weights were not found.\n"
             f"Put {names} in {root} (or pass --models-dir / set ${MODELS_DIR_ENV} to the models folder that "
             f"holds Deforum/).\nGet it from: {spec.source}\nSearched:\n{shown}{more}")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from deforum.depth.algorithms import larger_is_nearer, mapping_notice, resolve_algorithm, spec_for, to_convention
-from deforum.depth.locate import find_weights
+from deforum.depth.locate import find_or_download
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -82,7 +82,7 @@ def load_network(algorithm: str, *, models_dir: str | os.PathLike[str] | None = 
     notice = mapping_notice(algorithm)
     if notice:
         log.warning(notice)
-    return DepthNetwork.load(spec, find_weights(spec, models_dir), device=device, half=half)
+    return DepthNetwork.load(spec, find_or_download(spec, models_dir), device=device, half=half)
 
 
 def load_depth_estimator(algorithm: str, *, models_dir: str | None = None, device: str | None = None,

@@ -1,4 +1,4 @@
-"""Finding depth weights on disk (never downloading): models folders, the Hugging Face cache, original files."""
+"""Finding depth weights: models folders, the Hugging Face cache, original files, then a download (config.fetch)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deforum.config.fetch import obtain
 from deforum.config.weights import MODELS_DIR_ENV, WeightsMissing, hf_hub_cache, models_roots
 from deforum.depth.algorithms import DepthModelSpec
 
@@ -85,13 +86,18 @@ def find_weights(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | None
     raise DepthModelMissing(missing_message(spec, models_dir))
 
 
+def find_or_download(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | None = None) -> WeightsSource:
+    """``find_weights``, downloading the model first when it is nowhere on disk and downloads are on."""
+    return obtain(spec.name.lower(), lambda: find_weights(spec, models_dir), models_dir)
+
+
 def missing_message(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | None = None) -> str:
     """The error text for absent weights: the model, the folder names and files expected, and where."""
     roots = models_roots(models_dir)
     first = roots[0] / "Deforum" if roots else Path("models") / "Deforum"
     folders = " or ".join(f"'{name}'" for name in spec.folder_names[: len(spec.repo_ids)])
     lines = [
-        f"Depth model {spec.name} was not found, and Deforum never downloads weights.",
+        f"Depth model {spec.name} was not found.",
         f"Put the Hugging Face repo {' or '.join(spec.repo_ids)} (transformers format: config.json + "
         f"model.safetensors) in a folder named {folders}, e.g. {first / spec.folder_names[0]}",
     ]
@@ -99,8 +105,8 @@ def missing_message(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | N
         lines.append(f"or put the original extension's {' or '.join(spec.original_files)} in {first}")
     lines += [
         f"Searched models folders (each with Deforum/, depth/ or directly): {', '.join(map(str, roots))}; "
-        f"the Hugging Face cache {hf_hub_cache()} (offline).",
+        f"the Hugging Face cache {hf_hub_cache()}.",
         f"Point the models_dir option or ${MODELS_DIR_ENV} at the folder holding it, or fetch it once with "
-        f"`huggingface-cli download {spec.repo_ids[0]}` on a machine with internet access.",
+        f"`deforum models download {spec.name.lower()}`.",
     ]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from deforum.depth.algorithms import DEFAULT_ALGORITHM, spec_for
 from deforum.depth.estimator import load_depth_estimator
-from deforum.depth.locate import find_weights
+from deforum.depth.locate import find_or_download
 from deforum.depth.vid2depth import (
     FRAME_PATTERN,
     IMAGE_EXTENSIONS,
@@ -45,7 +45,7 @@ def run_depth_command(source: str, *, algorithm: str = DEFAULT_ALGORITHM, out: s
     path = Path(source).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{source} does not exist: give a video file, an image, or a folder of images.")
-    find_weights(spec_for(algorithm), models_dir)
+    find_or_download(spec_for(algorithm), models_dir)
     target = Path(out).expanduser() if out else default_out(path)
     target.mkdir(parents=True, exist_ok=True)
     job = _DepthJob(algorithm, models_dir, device, half, midas_weight, options or DepthMapOptions(), batch_size,

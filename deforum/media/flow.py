@@ -1,7 +1,7 @@
 """Optical flow: DIS, Farneback and RAFT estimates, flow warping, consistency masks, optical-flow cadence.
 
-Flows are H×W×2 float32 arrays of (dx, dy) in pixels from the first image to the second. RAFT weights are
-read from a local file only; nothing is ever downloaded.
+Flows are H×W×2 float32 arrays of (dx, dy) in pixels from the first image to the second. RAFT weights are read
+from the models folder, downloaded there on first use unless offline (``config.fetch``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from deforum.config.weights import WeightsMissing, models_roots
+from deforum.config.fetch import find_or_download_file
+from deforum.config.weights import WeightsFile, WeightsMissing
 from deforum.media.image_ops import blend
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ RAFT_WEIGHTS_FILE = "raft_large_C_T_SKHT_V2-ff5fadd5.pth"
 RAFT_FLOW_UPDATES = 50
 RAFT_MIN_SIDE = 128
 FLOW_PADDING = 0.25
+RAFT_WEIGHTS = WeightsFile("RAFT-large (torchvision Raft_Large_Weights.C_T_SKHT_V2)", (RAFT_WEIGHTS_FILE,),
+                           ("Deforum",), f"https://download.pytorch.org/models/{RAFT_WEIGHTS_FILE}", catalog="raft")
 
 
 class RaftWeightsMissingError(WeightsMissing):
@@ -36,9 +39,11 @@ def raft_weights_path(models_dir: str | Path) -> Path:
 
 
 def find_raft_weights(models_dir: str | Path | None = None) -> Path:
-    """The first ``<models>/Deforum/<RAFT file>`` over the models folders searched; else the first such path."""
-    paths = [raft_weights_path(root) for root in models_roots(models_dir)]
-    return next((path for path in paths if path.is_file()), paths[0])
+    """The first ``<models>/Deforum/<RAFT file>`` over the models folders, downloaded there when absent."""
+    try:
+        return find_or_download_file(RAFT_WEIGHTS, models_dir)
+    except WeightsMissing as err:
+        raise RaftWeightsMissingError(str(err)) from None
 
 
 class RaftFlow:
@@ -68,7 +73,7 @@ class RaftFlow:
 
 
 def load_raft(weights_path: str | Path, *, device: str = "cpu") -> RaftFlow:
-    """Build torchvision's RAFT-large and load its weights from ``weights_path`` (never downloads)."""
+    """Build torchvision's RAFT-large and load its weights from the file ``weights_path``."""
     path = Path(weights_path)
     if not path.is_file():
         raise RaftWeightsMissingError(

@@ -30,7 +30,7 @@ def test_missing_weights_error_names_model_files_and_places(tmp_path: Path) -> N
     assert isinstance(caught.value, FileNotFoundError)
     for part in ("Depth-Anything-V2-Small", "depth-anything/Depth-Anything-V2-Small-hf", "config.json",
                  "model.safetensors", str(tmp_path / "empty" / "Deforum" / "Depth-Anything-V2-Small-hf"),
-                 MODELS_DIR_ENV, "never downloads", "hf-cache"):
+                 MODELS_DIR_ENV, "Downloads are off", "deforum models download", "hf-cache"):
         assert part in message
 
 

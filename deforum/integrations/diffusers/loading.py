@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from deforum.integrations.diffusers.parts import ModelParts, parts_from_pipeline, upcast_vae
-from deforum.integrations.diffusers.tokenizer import find_tokenizer, load_clip_tokenizer
+from deforum.integrations.diffusers.tokenizer import find_or_download_tokenizer, load_clip_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -259,13 +259,13 @@ def load_parts(path: Path, *, device: Any, dtype: Any, models_dir: Path, tokeniz
         if not (path / "model_index.json").is_file():
             raise ValueError(f"{path} is a folder without model_index.json. Expected {EXPECTED}.")
         has_own = (path / "tokenizer").is_dir()
-        source = None if has_own else find_tokenizer(tokenizer_dir, models_dir, path)
+        source = None if has_own else find_or_download_tokenizer(tokenizer_dir, models_dir, path)
         return load_folder(path, device=device, dtype=dtype, tokenizer_source=source)
     if not path.exists():
         raise _missing(path)
     if path.suffix.lower() not in SUFFIXES:
         raise ValueError(f"{path} is not a checkpoint file ({', '.join(SUFFIXES)}). Expected {EXPECTED}.")
-    source = find_tokenizer(tokenizer_dir, models_dir, config_dir)
+    source = find_or_download_tokenizer(tokenizer_dir, models_dir, config_dir)
     return load_single_file(path, device=device, dtype=dtype, tokenizer_source=source, config_dir=config_dir)
 
 

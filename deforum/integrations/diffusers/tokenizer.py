@@ -1,4 +1,4 @@
-"""The CLIP tokenizer, found on disk and never downloaded: a vocab.json + merges.txt folder or open_clip's BPE file."""
+"""The CLIP tokenizer: a vocab.json + merges.txt folder or open_clip's BPE file on disk, else downloaded once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from deforum.config.weights import WeightsMissing
+from deforum.config.fetch import obtain
+from deforum.config.weights import WeightsMissing, hf_hub_cache
 
 TOKENIZER_ENV = "DEFORUM_TOKENIZER_DIR"
 BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
@@ -89,7 +90,7 @@ def _hf_cache_dirs() -> list[Path]:
     roots = [os.environ.get("HF_HUB_CACHE"), os.environ.get("HUGGINGFACE_HUB_CACHE")]
     hf_home = os.environ.get("HF_HOME")
     roots.append(str(Path(hf_home) / "hub") if hf_home else None)
-    roots.append(str(Path.home() / ".cache" / "huggingface" / "hub"))
+    roots += [str(hf_hub_cache()), str(Path.home() / ".cache" / "huggingface" / "hub")]
     snapshots = []
     for root in dict.fromkeys(r for r in roots if r):
         base = Path(root) / HF_CLIP_REPO / "snapshots"
@@ -132,6 +133,12 @@ def find_tokenizer(explicit: str | None = None, models_dir: Path | None = None,
         f"No CLIP tokenizer found. Place vocab.json and merges.txt (the tokenizer files of "
         f"openai/clip-vit-large-patch14) in {target}, or point {TOKENIZER_ENV} at a folder holding them "
         f"(open_clip's {BPE_FILE} works too). Searched:\n  {searched}")
+
+
+def find_or_download_tokenizer(explicit: str | None = None, models_dir: Path | None = None,
+                               model_folder: Path | None = None) -> Path:
+    """``find_tokenizer``, downloading openai/clip-vit-large-patch14's tokenizer files when none is on disk."""
+    return obtain("clip-tokenizer", lambda: find_tokenizer(explicit, models_dir, model_folder), models_dir)
 
 
 def load_clip_tokenizer(source: Path, pad_token: str | None = None) -> Any:

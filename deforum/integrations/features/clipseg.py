@@ -1,4 +1,4 @@
-"""Word masks (`<words>` in mask schedules) with CLIPSeg through transformers, from local weights only."""
+"""Word masks (`<words>` in mask schedules) with CLIPSeg through transformers (downloaded on first use)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deforum.config.fetch import obtain
 from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class ClipSegMasker:
 
 
 def load_word_masker(models_dir: str | os.PathLike[str] | None = None, device: str = "cpu") -> ClipSegMasker:
-    """The CLIPSeg word masker from local weights."""
-    folder = locate_clipseg(models_dir)
+    """The CLIPSeg word masker from local weights, downloaded into the Hugging Face cache when absent."""
+    folder = obtain("clipseg", lambda: locate_clipseg(models_dir), models_dir)
     log.info("Word masks with CLIPSeg from %s", folder)
     return ClipSegMasker(folder, device)

@@ -126,8 +126,8 @@ def settings_interpolation(settings: Settings) -> Interpolation | None:
 
 
 def check_postprocess_weights(settings: Settings, models_dir: str | None = None, *, upscaler: bool = True) -> None:
-    """Raise ModelWeightsMissing before a render when a post-processing step will need absent weights."""
-    from deforum.config.weights import find_weights_file
+    """Download (or, offline, raise ModelWeightsMissing for) the weights a post-processing step will need."""
+    from deforum.config.fetch import find_or_download_file
 
     out = settings.output
     if out.skip_video_creation:
@@ -135,14 +135,14 @@ def check_postprocess_weights(settings: Settings, models_dir: str | None = None,
     if upscaler and out.r_upscale_video:
         from deforum.integrations.post.upscale import weights_spec
 
-        find_weights_file(weights_spec(out.r_upscale_model), models_dir)
+        find_or_download_file(weights_spec(out.r_upscale_model), models_dir)
     job = settings_interpolation(settings)
     if job is not None:
         if engine_tag(job.engine) == "RIFE":
             from deforum.integrations.post.rife.model import RIFE_WEIGHTS as spec
         else:
             from deforum.integrations.post.film.model import FILM_WEIGHTS as spec
-        find_weights_file(spec, models_dir)
+        find_or_download_file(spec, models_dir)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from deforum.config.weights import WeightsFile, find_weights_file
+from deforum.config.fetch import find_or_download_file
+from deforum.config.weights import WeightsFile
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.post.frame_stream import FrameSource
 
@@ -134,7 +135,7 @@ def weights_spec(model: str) -> WeightsFile:
         raise ValueError(f"Unknown upscale model {model!r}; choose one of {', '.join(MODEL_FILES)}.")
     stem = MODEL_FILES[model]
     return WeightsFile(f"Real-ESRGAN {model}", (f"{stem}.pth", f"{stem}.safetensors"), SUBFOLDERS,
-                       f"{RELEASES} ({stem}.pth)")
+                       f"{RELEASES} ({stem}.pth)", catalog=model)
 
 
 def read_state(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -216,8 +217,8 @@ class RealEsrganUpscaler:
 def load_upscaler(model: str, *, models_dir: str | None = None, device: str | None = None,
                   half: bool | None = None, tile: int = 0, path: str | os.PathLike[str] | None = None
                   ) -> RealEsrganUpscaler:
-    """The Real-ESRGAN upscaler for an r_upscale_model choice from local weights (ModelWeightsMissing if absent)."""
-    weights = Path(path) if path else find_weights_file(weights_spec(model), models_dir)
+    """The Real-ESRGAN upscaler for an r_upscale_model choice (weights downloaded on first use)."""
+    weights = Path(path) if path else find_or_download_file(weights_spec(model), models_dir)
     net, scale = build_network(read_state(weights))
     log.info("Loaded upscaler %s (×%d) from %s", model, scale, weights)
     return RealEsrganUpscaler(net, scale, device=device, half=half, tile=tile)

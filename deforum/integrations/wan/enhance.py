@@ -1,11 +1,13 @@
 """Optional prompt enhancement with a local instruction-tuned Qwen2.5 model (transformers); never on by default.
 
 Prompts go in, enhanced prompts come out as editable JSON for `wan_enhanced_prompts`; the render then uses them in
-place of the prompt schedule. Weights are only read from local folders or the Hugging Face cache, offline.
+place of the prompt schedule. Weights are read from local folders or the Hugging Face cache; with
+wan_qwen_auto_download and --allow-large-downloads a missing model is downloaded first.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -13,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from deforum.config.fetch import obtain
 from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
 from deforum.prompt.schedule import NEG_MARKER, split_negative
 
@@ -71,8 +74,8 @@ def _search(choice: str, roots: list[Path]) -> Path | None:
 
 
 def locate_qwen(choice: str = AUTO_SELECT, *, path: str | os.PathLike[str] | None = None,
-                models_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The Qwen2.5 folder to use: `path`, else the choice (Auto-Select: the smallest found) under models/."""
+                models_dir: str | os.PathLike[str] | None = None, download: bool = False) -> Path:
+    """The Qwen2.5 folder to use: `path`, else the choice (Auto-Select: the smallest found), downloaded if allowed."""
     if path:
         folder = Path(path).expanduser()
         if not _usable(folder):
@@ -84,6 +87,13 @@ def locate_qwen(choice: str = AUTO_SELECT, *, path: str | os.PathLike[str] | Non
                                  f"Qwen2.5 models: {', '.join(QWEN_MODELS)}.")
     if choice != AUTO_SELECT and choice not in QWEN_MODELS:
         raise ValueError(f"Unknown Qwen model {choice!r}; choose {AUTO_SELECT} or one of {', '.join(QWEN_MODELS)}.")
+    wanted = "Qwen2.5_3B" if choice == AUTO_SELECT else choice
+    find = functools.partial(_find_qwen, choice, models_dir)
+    return obtain(QWEN_MODELS[wanted], find, models_dir) if download else find()
+
+
+def _find_qwen(choice: str, models_dir: str | os.PathLike[str] | None) -> Path:
+    """The first usable folder for a choice (or Auto-Select) on disk, or PromptModelMissing."""
     roots = [root.joinpath(*sub) for root in models_roots(models_dir) for sub in QWEN_SUBFOLDERS]
     for candidate in (QWEN_MODELS if choice == AUTO_SELECT else (choice,)):
         found = _search(candidate, roots)
@@ -92,7 +102,7 @@ def locate_qwen(choice: str = AUTO_SELECT, *, path: str | os.PathLike[str] | Non
     wanted = "Qwen2.5_3B" if choice == AUTO_SELECT else choice
     searched = "\n".join(f"  {root}" for root in roots)
     raise PromptModelMissing(
-        f"No local {wanted} weights for prompt enhancement, and Deforum never downloads weights.\nPut the folder "
+        f"No local {wanted} weights for prompt enhancement.\nPut the folder "
         f"{qwen_folder_names(wanted)[1]} (config.json, tokenizer.json, *.safetensors) in {roots[0]}.\nGet it with: "
         f"hf download {QWEN_MODELS[wanted]} --local-dir {roots[0] / qwen_folder_names(wanted)[1]}\n"
         f"Searched:\n{searched}\n  Hugging Face cache {hf_hub_cache()}")

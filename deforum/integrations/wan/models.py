@@ -1,4 +1,5 @@
-"""Finding Wan weights on disk (never downloading): diffusers-format folders in models/, wan_model_path, HF cache."""
+"""Finding Wan weights: diffusers-format folders in models/, wan_model_path, the HF cache, then (wan_auto_download) a
+download; 14B models also need --allow-large-downloads."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from deforum.config.fetch import obtain
 from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
 from deforum.models.settings import Settings
 
@@ -160,31 +162,39 @@ def missing_message(spec: WanModelSpec, roots: Sequence[Path], setting: str) -> 
     """The error for a model found nowhere: where to put it, what it holds, how to get it, what was searched."""
     target = next((r for r in roots if r.parts[-2:] == ("Deforum", "wan")), roots[0] if roots else Path("models"))
     searched = "\n".join(f"  {root}" for root in roots)
-    return (f"Setting '{setting}': Wan model '{spec.choice}' was not found, and Deforum never downloads weights "
-            f"(wan_auto_download is ignored).\nPut the folder {spec.folders[0]} in {target} (or point wan_model_path "
+    return (f"Setting '{setting}': Wan model '{spec.choice}' was not found.\n"
+            f"Put the folder {spec.folders[0]} in {target} (or point wan_model_path "
             f"at the folder that holds it). {_layout_hint()}\n"
             f"Get it with: hf download {spec.repo} --local-dir {target / spec.folders[0]}\n"
             f"Searched:\n{searched}\n  Hugging Face cache {hf_hub_cache()} ({spec.repo})")
 
 
-def _named(choice: str, roots: Sequence[Path], setting: str) -> WanModel:
-    """The model a named choice stands for, or WanModelMissing."""
+def _named(choice: str, roots: Sequence[Path], setting: str, download: bool = False) -> WanModel:
+    """The model a named choice stands for (downloaded when ``download``: wan_auto_download), or WanModelMissing."""
     spec = SPECS_BY_CHOICE[choice]
-    model = find_model(spec, roots)
-    if model is None:
-        raise WanModelMissing(missing_message(spec, roots, setting))
-    return model
+
+    def find() -> WanModel:
+        model = find_model(spec, roots)
+        if model is None:
+            raise WanModelMissing(missing_message(spec, roots, setting))
+        return model
+
+    return obtain(spec.repo, find) if download else find()
 
 
-def _auto(order: Sequence[str], roots: Sequence[Path], setting: str) -> WanModel:
-    """The first model of `order` that is on disk."""
-    for choice in order:
-        model = find_model(SPECS_BY_CHOICE[choice], roots)
-        if model is not None:
-            return model
-    names = ", ".join(SPECS_BY_CHOICE[c].folders[0] for c in order)
-    raise WanModelMissing(f"Setting '{setting}' is Auto-Detect, but none of {names} was found.\n"
-                          + missing_message(SPECS_BY_CHOICE[order[0]], roots, setting).split("\n", 1)[1])
+def _auto(order: Sequence[str], roots: Sequence[Path], setting: str, download: bool = False) -> WanModel:
+    """The first model of `order` that is on disk; with ``download`` the first of `order` is fetched when none is."""
+
+    def find() -> WanModel:
+        for choice in order:
+            model = find_model(SPECS_BY_CHOICE[choice], roots)
+            if model is not None:
+                return model
+        names = ", ".join(SPECS_BY_CHOICE[c].folders[0] for c in order)
+        raise WanModelMissing(f"Setting '{setting}' is Auto-Detect, but none of {names} was found.\n"
+                              + missing_message(SPECS_BY_CHOICE[order[0]], roots, setting).split("\n", 1)[1])
+
+    return obtain(SPECS_BY_CHOICE[order[0]].repo, find) if download else find()
 
 
 def _choice(settings: Settings, setting: str, order: Sequence[str], kinds: Sequence[str],
@@ -194,9 +204,9 @@ def _choice(settings: Settings, setting: str, order: Sequence[str], kinds: Seque
     if choice == CUSTOM:
         model = model_at(Path(settings.forge.wan_model_path).expanduser().absolute(), "Custom Path")
     elif choice == AUTO:
-        model = _auto(order, roots, setting)
+        model = _auto(order, roots, setting, settings.forge.wan_auto_download)
     elif choice in SPECS_BY_CHOICE:
-        model = _named(choice, roots, setting)
+        model = _named(choice, roots, setting, settings.forge.wan_auto_download)
     else:
         allowed = ", ".join([AUTO, *SPECS_BY_CHOICE, CUSTOM])
         raise WanModelError(f"Setting '{setting}': unknown model {choice!r}; choose one of {allowed}.")

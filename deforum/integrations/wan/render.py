@@ -112,8 +112,8 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
     """Render settings in Wan Video mode into `<root>/<batch_name>/`: frames, settings, plan, .srt and the video.
 
     `pipeline_loader(role)` returns the diffusers pipeline for 't2v' or 'i2v' clips; by default the models the
-    wan_* settings name are found on disk (never downloaded) and loaded once. Cancelling stops before the next
-    clip (or within one, discarding it) and keeps the frames written. `resume` continues that run: the clips
+    wan_* settings name are found on disk (or downloaded, see models.py) and loaded once. Cancelling stops before
+    the next clip (or within one, discarding it) and keeps the frames written. `resume` continues that run: the clips
     whose frames are all on disk are kept and the next one starts from the last kept frame.
     """
     timestring = resume or timestring or new_timestring()

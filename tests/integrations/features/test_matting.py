@@ -99,4 +99,4 @@ def test_weights_load_from_a_state_dict_file_and_other_files_are_refused(network
 def test_missing_weights_name_the_file_and_where_to_put_it(tmp_path: Path):
     with pytest.raises(ModelWeightsMissing, match=r"rvm_resnet50\.pth") as info:
         load_human_matting(tmp_path)
-    assert "never downloads" in str(info.value)
+    assert "Downloads are off" in str(info.value) and "deforum models download rvm" in str(info.value)

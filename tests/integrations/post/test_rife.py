@@ -90,7 +90,7 @@ def test_missing_weights_name_the_file_and_the_folder(models: Path) -> None:  # 
         load_rife(models_dir=str(models), device="cpu")
     message = str(caught.value)
     assert isinstance(caught.value, FileNotFoundError)
-    assert "RIFE46.pkl" in message and str(models / "Deforum") in message and "never downloads" in message
+    assert "RIFE46.pkl" in message and str(models / "Deforum") in message and "Downloads are off" in message
 
 
 def test_finds_the_original_file_name_in_the_models_folder(models: Path) -> None:  # noqa: F811

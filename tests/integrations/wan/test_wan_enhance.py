@@ -29,7 +29,7 @@ def test_absent_weights_name_the_folder_and_the_download(empty_models):
     with pytest.raises(PromptModelMissing) as err:
         locate_qwen()
     text = str(err.value)
-    assert "never downloads" in text and "Qwen2.5-3B-Instruct" in text
+    assert "hf download Qwen/Qwen2.5-3B-Instruct" in text and "Downloads are off" not in text
     assert str(empty_models / "Deforum" / "wan") in text and "hf download Qwen/Qwen2.5-3B-Instruct" in text
 
 

@@ -48,7 +48,7 @@ def test_a_missing_model_names_the_folder_the_files_and_the_download(models):
     text = str(err.value)
     assert "Setting 'wan_t2v_model'" in text and "'1.3B VACE' was not found" in text
     assert "Wan2.1-VACE-1.3B-diffusers" in text and str(models / "Deforum" / "wan") in text
-    assert "model_index.json" in text and "transformer/" in text and "never downloads" in text
+    assert "model_index.json" in text and "transformer/" in text and "Downloads are off" in text
     assert "hf download Wan-AI/Wan2.1-VACE-1.3B-diffusers" in text
 
 

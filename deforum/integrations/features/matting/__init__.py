@@ -1,7 +1,7 @@
 """Human masks for hybrid video: Robust Video Matting (ResNet-50) from a local ``rvm_resnet50.pth``.
 
-``HumanMatting.alphas`` mattes a frame sequence; ``media.human_masks`` writes the files. Nothing is
-downloaded; a missing weights file is a clear error naming it and where to put it.
+``HumanMatting.alphas`` mattes a frame sequence; ``media.human_masks`` writes the files. A missing weights file is
+downloaded on first use (``config.fetch``); offline it is a clear error naming it and where to put it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import torch
 
-from deforum.config.weights import WeightsFile, default_device, find_weights_file
+from deforum.config.fetch import find_or_download_file
+from deforum.config.weights import WeightsFile, default_device
 from deforum.integrations.features.matting.network import MattingNetwork
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ RVM_WEIGHTS = WeightsFile(
     subfolders=("Deforum", "Deforum/rvm", "RobustVideoMatting", ""),
     source="https://github.com/PeterL1n/RobustVideoMatting/releases/download/v1.0.0/rvm_resnet50.pth (the "
            "weights the original loaded through torch.hub from hithereai/RobustVideoMatting)",
+    catalog="rvm",
 )
 WORK_SIDE = 512
 
@@ -68,7 +70,7 @@ def load_network(path: str | os.PathLike[str]) -> MattingNetwork:
 def load_human_matting(models_dir: str | os.PathLike[str] | None = None, *,
                        device: str | None = None) -> HumanMatting:
     """RVM from local weights (ModelWeightsMissing naming the file and where to put it when absent)."""
-    weights = find_weights_file(RVM_WEIGHTS, models_dir)
+    weights = find_or_download_file(RVM_WEIGHTS, models_dir)
     log.info("Loading Robust Video Matting from %s", weights)
     return HumanMatting(load_network(weights), device=device)
 

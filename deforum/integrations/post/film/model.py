@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from deforum.config.weights import WeightsFile, find_weights_file
+from deforum.config.fetch import find_or_download_file
+from deforum.config.weights import WeightsFile
 from deforum.integrations.post.interpolation import PairInterpolatorBase, film_inbetweens
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ FILM_WEIGHTS = WeightsFile(
     subfolders=("Deforum/film_interpolation", "Deforum", "film_interpolation", ""),
     source="https://github.com/hithereai/frame-interpolation-pytorch/releases/download/film_net_fp16.pt/"
            "film_net_fp16.pt (the TorchScript file the original extension downloaded)",
+    catalog="film",
 )
 ALIGN = 64
 
@@ -69,7 +71,7 @@ def load_film(*, models_dir: str | None = None, device: str | None = None, half:
     """The FILM interpolator from the local TorchScript file (ModelWeightsMissing naming it when absent)."""
     from deforum.config.weights import default_device
 
-    weights = Path(path) if path else find_weights_file(FILM_WEIGHTS, models_dir)
+    weights = Path(path) if path else find_or_download_file(FILM_WEIGHTS, models_dir)
     target = torch.device(device or default_device())
     use_half = target.type == "cuda" if half is None else half
     log.info("Loading FILM from %s on %s (%s)", weights, target, "fp16" if use_half else "fp32")

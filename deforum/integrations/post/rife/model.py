@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from deforum.config.weights import WeightsFile, default_device, find_weights_file
+from deforum.config.fetch import find_or_download_file
+from deforum.config.weights import WeightsFile, default_device
 from deforum.integrations.post.interpolation import PairInterpolatorBase
 from deforum.integrations.post.rife.network import IFNet
 
@@ -24,6 +25,7 @@ RIFE_WEIGHTS = WeightsFile(
     source="https://github.com/hithereai/Practical-RIFE/releases/download/rife46/RIFE46.pkl "
            "(the file the original extension downloaded; Practical-RIFE v4.6's train_log/flownet.pkl is the same "
            "network)",
+    catalog="rife",
 )
 PAD_MULTIPLE = 128
 SSIM_SIZE = 32
@@ -53,8 +55,8 @@ def load_ifnet(path: str | os.PathLike[str]) -> IFNet:
 
 def load_rife(*, models_dir: str | None = None, device: str | None = None, half: bool | None = None,
               path: str | os.PathLike[str] | None = None) -> RifeInterpolator:
-    """The RIFE v4.6 interpolator from local weights (ModelWeightsMissing naming the file when absent)."""
-    weights = Path(path) if path else find_weights_file(RIFE_WEIGHTS, models_dir)
+    """The RIFE v4.6 interpolator from local (or first-use downloaded) weights."""
+    weights = Path(path) if path else find_or_download_file(RIFE_WEIGHTS, models_dir)
     log.info("Loading RIFE v4.6 from %s", weights)
     return RifeInterpolator(load_ifnet(weights), device=device, half=bool(half))
 
