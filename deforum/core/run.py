@@ -19,7 +19,7 @@ from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
-from deforum.core.resume import ResumeError, resume_point, saved_seed
+from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
 from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
@@ -211,6 +211,15 @@ def run_folder(settings: Settings, root: Path, timestring: str, *, resume: bool)
     return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
 
 
+def _resumed(settings: Settings, inputs: RenderInputs, outdir: Path, timestring: str,
+             requested_seed: int) -> tuple[RenderInputs, FrameState]:
+    """The inputs and state a resumed run continues from, after refusing settings that would change its frames."""
+    check_resume_settings(outdir / f"{timestring}_settings.txt", settings.to_flat(), requested_seed)
+    remove_stale_temp_files(outdir)
+    point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
+    return dataclasses.replace(inputs, plan=point.plan), point.state
+
+
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
@@ -224,6 +233,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     model recorded in `<timestring>_settings.txt`.
     """
     check_supported(settings, {key for hook in hooks for key in hook.handles})
+    requested_seed = settings.args.seed
     timestring = resume or timestring or new_timestring()
     outdir, batch_name, seed = run_folder(settings, root, timestring, resume=resume is not None)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -243,9 +253,8 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
                                                                mask_frames, services.word_masker))
     state = FrameState(color_sample=_coherence_image(settings))
     if resume:
-        remove_stale_temp_files(outdir)
-        point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
-        inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
+        inputs, state = _resumed(settings.replace(seed=seed, batch_name=batch_name), inputs, outdir, timestring,
+                                 requested_seed)
     output = output or OutputOptions()
     save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
          model_name=output.model_name, model_hash=output.model_hash)
