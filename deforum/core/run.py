@@ -20,6 +20,7 @@ from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, Rend
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
+from deforum.core.run_claim import claim_timestring
 from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
@@ -211,6 +212,26 @@ def run_folder(settings: Settings, root: Path, timestring: str, *, resume: bool)
     return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
 
 
+def claim_new_run(settings: Settings, root: Path, timestring: str) -> tuple[str, Path, str]:
+    """(timestring, folder, batch name) of a new run: `timestring` or the next second nobody has claimed."""
+    def folder_of(moment: str) -> Path:
+        return output_folder(settings, root, moment, settings.args.seed)[0]
+
+    claimed, outdir = claim_timestring(folder_of, timestring)
+    return claimed, outdir, output_folder(settings, root, claimed, settings.args.seed)[1]
+
+
+def start_run(settings: Settings, root: Path, *, timestring: str | None,
+              resume: str | None) -> tuple[str, Path, str, int]:
+    """(timestring, folder, batch name, seed) of a new run, its timestring claimed, or of the run `resume` continues."""
+    if resume is None:
+        timestring = claim_new_run(settings, root, timestring or new_timestring())[0]
+    else:
+        timestring = resume
+    outdir, batch_name, seed = run_folder(settings, root, timestring, resume=resume is not None)
+    return timestring, outdir, batch_name, seed
+
+
 def _resumed(settings: Settings, inputs: RenderInputs, outdir: Path, timestring: str,
              requested_seed: int) -> tuple[RenderInputs, FrameState]:
     """The inputs and state a resumed run continues from, after refusing settings that would change its frames."""
@@ -234,8 +255,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     """
     check_supported(settings, {key for hook in hooks for key in hook.handles})
     requested_seed = settings.args.seed
-    timestring = resume or timestring or new_timestring()
-    outdir, batch_name, seed = run_folder(settings, root, timestring, resume=resume is not None)
+    timestring, outdir, batch_name, seed = start_run(settings, root, timestring=timestring, resume=resume)
     outdir.mkdir(parents=True, exist_ok=True)
     settings = guided_settings(settings)
     settings, video_frames = extract_input_frames(settings, outdir)
