@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from deforum.cli import EXIT_INTERRUPTED
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
 from deforum.core.support import needs_depth, needs_raft
 from deforum.models.settings import Settings
@@ -168,7 +169,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         if video:
             print(f"video: {video}", file=sys.stderr)
     print(result.outdir)
-    return 0
+    return EXIT_INTERRUPTED if result.cancelled else 0
 
 
 def add_render_command(sub: argparse._SubParsersAction) -> None:

@@ -30,6 +30,7 @@ from deforum.core.support import check_supported
 from deforum.media.frames_io import (
     existing_frames,
     frame_filename,
+    frames_pattern,
     input_frame_filename,
     load_image_source,
     remove_stale_temp_files,
@@ -300,7 +301,7 @@ def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess:
     count = next((i for i, f in enumerate(frames) if f != i), len(frames))
     if out.skip_video_creation or count == 0:
         return None, ()
-    pattern = str(outdir / f"{timestring}_%09d.png")
+    pattern = frames_pattern(outdir, f"{timestring}_%09d.png")
     soundtrack = resolve_soundtrack(out.add_soundtrack, out.soundtrack_path, settings.anim.video_init_path)
     video = outdir / f"{timestring}.mp4"
     output = output or OutputOptions()
