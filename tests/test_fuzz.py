@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from deforum.animation.schedules import ScheduleError, evaluate_schedule, evaluate_string_schedule
 from deforum.config.settings_io import load
+from deforum.core.mask_compose import compose_mask
 from deforum.models.settings import FIELD_SPECS, SettingsError
-from deforum.prompt.mask_expressions import MaskExpressionError, compose_mask
+from deforum.prompt.mask_expressions import MaskExpressionError
 from deforum.prompt.schedule import PromptError, build_prompt_schedule
 from tests.conftest import compat_settings_files
 

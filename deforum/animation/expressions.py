@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from types import ModuleType
+from typing import Literal
 
 import numpy as np
 
@@ -69,15 +70,89 @@ def evaluate(text: str, variables: Mapping[str, float | np.ndarray]) -> np.ndarr
     """Check `text` against the whitelist, then evaluate it with numexpr over the given variables."""
     names = frozenset(variables)
     source, used = _checked_source(text, names)
-    local = {name: variables[name] for name in used}
-    numexpr = _numexpr()
+    local = {name: _as_array_value(variables[name]) for name in used}
     try:
         with np.errstate(all="ignore"):
-            result = numexpr.evaluate(source, local_dict=local, global_dict={})
+            result = _evaluate_guarded(source, local)
     except Exception as exc:  # numexpr raises many types; each becomes one clear error
         raise ExpressionError(f"cannot evaluate {source!r}: {exc}", fix=_evaluation_fix(exc),
                               variables=names) from exc
     return result.item() if result.ndim == 0 else result
+
+
+def _as_array_value(value: float | np.ndarray) -> float | np.ndarray:
+    """Python ints become int64 scalars so numexpr's integer width never depends on the value."""
+    return np.int64(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _evaluate_guarded(source: str, local: dict[str, object]) -> np.ndarray:
+    """numexpr over `source`, with every % and // on variables computed apart so no integer division traps."""
+    numexpr = _numexpr()
+    if "%" not in source and "//" not in source:
+        return numexpr.evaluate(source, local_dict=local, global_dict={})
+    tree = ast.parse(source, mode="eval")
+    lowered = _DivisionLowering(local).visit(tree)
+    return numexpr.evaluate(ast.unparse(lowered), local_dict=local, global_dict={})
+
+
+class _DivisionLowering(ast.NodeTransformer):
+    """Replace each %, // and variable-exponent ** on variables by a precomputed, trap-free temporary."""
+
+    def __init__(self, local: dict[str, object]) -> None:
+        self.local = local
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        """Lower the operands first, then this node when it is an operation numexpr could trap on."""
+        self.generic_visit(node)
+        operator = _TRAPPING_OPERATORS.get(type(node.op))
+        if operator is None or not _uses_a_name(node.right if operator == "**" else node):
+            return node
+        numexpr = _numexpr()
+        left = numexpr.evaluate(ast.unparse(node.left), local_dict=self.local, global_dict={})
+        right = numexpr.evaluate(ast.unparse(node.right), local_dict=self.local, global_dict={})
+        name = f"_lowered{len(self.local)}"
+        self.local[name] = integer_safe_operation(operator, left, right)
+        return ast.Name(id=name, ctx=ast.Load())
+
+
+_TRAPPING_OPERATORS: Mapping[type, Literal["%", "//", "**"]] = {ast.Mod: "%", ast.FloorDiv: "//", ast.Pow: "**"}
+
+
+def _uses_a_name(node: ast.AST) -> bool:
+    """Whether a subtree reads a variable (constant-only subtrees are computed by Python, exactly)."""
+    return any(isinstance(child, ast.Name) for child in ast.walk(node))
+
+
+def integer_safe_operation(operator: Literal["%", "//", "**"], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """numexpr's `left <operator> right`, except that integer operands never reach a native division trap.
+
+    Any shapes that broadcast. numexpr divides integers natively: MIN % -1, MIN // -1 and 1 // 0 (its x ** -n)
+    raise SIGFPE. Here a divisor of -1 is replaced by 1 (x % -1 == x % 1 == 0, x // -1 == -(x // 1), negation
+    wrapping as numexpr's own arithmetic does), and a negative exponent gives numexpr's 1 // x with 1 // 0 = 0.
+    """
+    numexpr = _numexpr()
+    expression = f"_left {operator} _right"
+    if left.dtype.kind not in "biu" or right.dtype.kind not in "biu":
+        return numexpr.evaluate(expression, local_dict={"_left": left, "_right": right}, global_dict={})
+    if operator == "**":
+        return _integer_power(left, right)
+    minus_one = right == -1
+    divisor = np.where(minus_one, 1, right).astype(right.dtype if right.dtype.kind != "b" else np.int32)
+    result = numexpr.evaluate(expression, local_dict={"_left": left, "_right": divisor}, global_dict={})
+    if operator == "%":
+        return result
+    sign = np.where(minus_one, -1, 1).astype(result.dtype)
+    return numexpr.evaluate("_result * _sign", local_dict={"_result": result, "_sign": sign}, global_dict={})
+
+
+def _integer_power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """numexpr's integer power; a negative exponent gives 1 // base (1, -1 or 0), never dividing by zero."""
+    negative = exponent < 0
+    safe_exponent = np.where(negative, 0, exponent).astype(exponent.dtype)
+    power = _numexpr().evaluate("_base ** _exponent", local_dict={"_base": base, "_exponent": safe_exponent},
+                                global_dict={})
+    reciprocal = np.where(base == 1, 1, np.where(base == -1, -1, 0)).astype(power.dtype)
+    return np.where(negative, reciprocal, power).astype(power.dtype)
 
 
 def _numexpr() -> ModuleType:

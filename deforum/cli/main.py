@@ -8,12 +8,10 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
+from deforum.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
 from deforum.cli.models import add_download_flags, apply_download_flags
 from deforum.cli.settings import add_schedule_command, add_settings_commands
 from deforum.models.settings import SettingsError
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-
 
 CommandAdder = Callable[[argparse._SubParsersAction], None]
 
@@ -62,4 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INTERRUPTED

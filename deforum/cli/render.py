@@ -8,6 +8,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from deforum.cli.exits import EXIT_INTERRUPTED
 from deforum.core.services import CancelToken
 from deforum.models.modes import traits
 
@@ -89,7 +90,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         bar.close()
     _report_result(result)
-    return 0
+    return EXIT_INTERRUPTED if result.cancelled else 0
 
 
 def _report_result(result: RunResult) -> None:

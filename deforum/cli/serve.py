@@ -28,6 +28,11 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-local-files", action="store_true",
                         help="let settings read local files (init_image, video_init_path, ...); off by default")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--max-body-mb", type=float, default=16.0, help="largest request body in MiB (default 16)")
+    parser.add_argument("--keep-jobs-days", type=float, default=7.0,
+                        help="forget finished jobs this many days after their last update (default 7)")
+    parser.add_argument("--keep-jobs", type=int, default=1000, help="keep at most this many finished jobs "
+                        "(default 1000; job records live in OUTDIR/.deforum-jobs.sqlite3)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -35,6 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from deforum.integrations.api.auth import parse_credentials
         from deforum.integrations.api.standalone import ServeOptions, serve
+        from deforum.integrations.api.store import Retention
     except ModuleNotFoundError as err:
         if (err.name or "").split(".")[0] not in SERVER_PACKAGES:
             raise
@@ -44,13 +50,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     elif args.host not in LOOPBACK_HOSTS:
         print(f"warning: serving on {args.host} without --auth: anyone who can reach it can queue renders.",
               file=sys.stderr)
+    if not (args.max_body_mb > 0 and args.keep_jobs_days >= 0 and args.keep_jobs >= 0):
+        raise ValueError("--max-body-mb must be positive, --keep-jobs-days and --keep-jobs at least 0.")
     options = ServeOptions(host=args.host, port=args.port, outdir=Path(args.outdir), auth=args.auth or None,
-                           allow_local_files=args.allow_local_files, access_log=args.access_log)
+                           allow_local_files=args.allow_local_files, access_log=args.access_log,
+                           max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+                           retention=Retention(days=args.keep_jobs_days, jobs=args.keep_jobs))
     try:
         serve(options, on_ready=lambda url: print(f"Deforum API on {url} (docs: {url}/docs), output root "
                                                   f"{options.outdir.resolve()}", flush=True))
     except OSError as err:
         raise ValueError(f"Cannot serve on {args.host}:{args.port}: {err}. Choose another --host/--port.") from None
+    except RuntimeError as err:
+        raise ValueError(str(err)) from None
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
+from deforum.cli.exits import EXIT_INTERRUPTED
 from deforum.core.services import CancelToken
 from deforum.models.settings import Settings
 
@@ -74,7 +75,7 @@ def cmd_render_wan(settings: Settings, args: argparse.Namespace) -> int:
     if result.video:
         print(f"video: {result.video}", file=sys.stderr)
     print(result.outdir)
-    return 0
+    return EXIT_INTERRUPTED if result.cancelled else 0
 
 
 def add_wan_command(sub: argparse._SubParsersAction) -> None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from deforum.config.json_limits import loads_limited
 from deforum.config.schedule_check import check_schedules
 from deforum.models.settings import Settings, SettingsError
 
@@ -17,9 +18,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise SettingsError([f"Override {text!r} is not KEY=VALUE. Example: --set max_frames=12"])
     try:
-        value = json.loads(raw)
+        value = loads_limited(raw)
     except json.JSONDecodeError:
         value = raw
+    except ValueError as err:
+        raise SettingsError([f"Override {key!r}: {err}. Use numbers below 1e308 and flat values."]) from None
     return key, value
 
 

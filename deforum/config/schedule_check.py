@@ -1,13 +1,14 @@
-"""Syntax check of every schedule in a Settings at load time (full evaluation happens per render)."""
+"""Syntax check of every schedule in a Settings at load time, then the size and geometry limits they drive."""
 
 from __future__ import annotations
 
+from deforum.config.render_limits import render_limit_problems
 from deforum.models.fields import Kind
 from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
 
 
 def check_schedules(settings: Settings, *, source: str = "") -> None:
-    """Parse every numeric and string schedule; raise one SettingsError listing each bad one."""
+    """Parse every numeric and string schedule, then check the limits; raise one SettingsError listing each problem."""
     from deforum.animation.schedules import ScheduleError, parse_schedule, parse_string_schedule
 
     problems: list[str] = []
@@ -19,5 +20,7 @@ def check_schedules(settings: Settings, *, source: str = "") -> None:
             parse(settings[key], key)
         except ScheduleError as err:
             problems.append(str(err))
+    if not problems:
+        problems = render_limit_problems(settings)
     if problems:
         raise SettingsError(problems, source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from deforum.config.deprecations import upgrade_legacy
+from deforum.config.json_limits import loads_limited, settings_nesting_error
 from deforum.config.schedule_check import check_schedules
 from deforum.models.prompt_merge import merge_shared_prompts, unmerge_shared_prompts
 from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
@@ -29,12 +31,15 @@ def read_json_file(path: str | os.PathLike) -> dict[str, Any]:
     if not file.is_file():
         raise SettingsError([f"Settings file not found: {file}. Check the path."], str(file))
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = loads_limited(file.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as err:
         raise SettingsError([f"Not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}. "
                              "Fix the syntax (a missing comma or quote is the usual cause)."], str(file)) from None
     except UnicodeDecodeError:
         raise SettingsError(["The file is not UTF-8 text. Save it as UTF-8 JSON."], str(file)) from None
+    except ValueError as err:
+        raise SettingsError([f"Not usable JSON: {err}. Use numbers below 1e308 and flat values."],
+                            str(file)) from None
     if not isinstance(data, dict):
         raise SettingsError(["The file must hold one JSON object ({...}) of settings."], str(file))
     return data
@@ -63,6 +68,7 @@ def load(source: SettingsSource, *, check_schedule_syntax: bool = True) -> Setti
     """Load settings from a file path or a dict: legacy upgrades, validation, unknown keys kept as warnings."""
     name = "" if isinstance(source, Mapping) else str(source)
     raw = dict(source) if isinstance(source, Mapping) else read_json_file(source)
+    settings_nesting_error(raw, name)
     data, notes = upgrade_legacy(raw)
     data = _normalise_prompt_shape(data)
     for key in FILE_ONLY_KEYS:
@@ -123,10 +129,19 @@ def write_file_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp, 0o666 & ~current_umask())
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+@functools.cache
+def current_umask() -> int:
+    """The process umask (read once by setting it and putting it back), so atomic files get ordinary permissions."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys
+from deforum.core.mask_compose import compose_mask
 from deforum.media.masks import do_overlay_mask, invert_mask, load_alpha_mask, load_mask_file, usable_mask
 from deforum.media.video import VideoError, extract_video_frames
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
-from deforum.prompt.mask_expressions import WordMasker, compose_mask, operands
+from deforum.prompt.mask_expressions import WordMasker, operands
 
 MASK_FRAMES_FOLDER = "maskframes"
 

@@ -62,3 +62,50 @@ def _resume_from_frames(sink: DiskFrameSink, plan: FramePlan) -> ResumePoint:
     else:
         state = FrameState(prev_img=next_img, generation=generations, init_used=True)
     return ResumePoint(resumed, state, exact=False)
+
+
+# Settings that only shape what is made from the frames (the video, post-processing) or where extra files go.
+RESUME_SAFE_KEYS: frozenset[str] = frozenset({
+    "skip_video_creation", "fps", "make_gif", "delete_imgs", "delete_input_frames", "add_soundtrack",
+    "soundtrack_path", "r_upscale_video", "r_upscale_factor", "r_upscale_model", "r_upscale_keep_imgs",
+    "store_frames_in_ram", "frame_interpolation_engine", "frame_interpolation_x_amount",
+    "frame_interpolation_slow_mo_enabled", "frame_interpolation_slow_mo_amount", "frame_interpolation_keep_imgs",
+    "frame_interpolation_use_upscaled", "resume_from_timestring", "resume_timestring", "show_info_on_ui",
+    "save_depth_maps", "overwrite_extracted_frames", "hybrid_comp_save_extra_frames",
+    *(f"cn_{n}_overwrite_frames" for n in range(1, 6)),
+})
+
+
+def changed_render_keys(saved: dict[str, object], current: dict[str, object]) -> list[str]:
+    """The keys whose values differ between a run's saved flat settings and the resumed ones, video options aside."""
+    keys = (set(saved) | set(current)) - RESUME_SAFE_KEYS
+    return sorted(key for key in keys if saved.get(key) != current.get(key))
+
+
+def check_resume_settings(settings_file: Path, current: dict[str, object], requested_seed: int) -> None:
+    """Raise ResumeError naming every key that would change frames already rendered (the run's settings file rules)."""
+    from deforum.config.settings_io import load
+    from deforum.models.settings import SettingsError
+
+    if not settings_file.is_file():
+        return
+    try:
+        saved = load(settings_file).to_flat()
+    except SettingsError:
+        return
+    changed = changed_render_keys(saved, current)
+    if requested_seed != -1 and requested_seed != saved.get("seed"):
+        changed = sorted({*changed, "seed"})
+    if changed:
+        shown = ", ".join(f"{key} ({_short(saved.get(key))} → {_short(current.get(key))})" for key in changed[:8])
+        more = f" and {len(changed) - 8} more" if len(changed) > 8 else ""
+        raise ResumeError(f"Cannot resume {settings_file.name.removesuffix('_settings.txt')}: these settings differ "
+                          f"from the run's {settings_file.name} and would change the frames already rendered: "
+                          f"{shown}{more}. Resume with the run's settings (video options such as fps may change), "
+                          "or start a new render.")
+
+
+def _short(value: object) -> str:
+    """A value shortened for a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -19,7 +19,8 @@ from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
-from deforum.core.resume import ResumeError, resume_point, saved_seed
+from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
+from deforum.core.run_claim import claim_timestring
 from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
@@ -29,6 +30,7 @@ from deforum.core.support import check_supported
 from deforum.media.frames_io import (
     existing_frames,
     frame_filename,
+    frames_pattern,
     input_frame_filename,
     load_image_source,
     remove_stale_temp_files,
@@ -215,6 +217,35 @@ def run_folder(settings: Settings, root: Path, timestring: str, *, resume: bool)
     return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
 
 
+def claim_new_run(settings: Settings, root: Path, timestring: str) -> tuple[str, Path, str]:
+    """(timestring, folder, batch name) of a new run: `timestring` or the next second nobody has claimed."""
+    def folder_of(moment: str) -> Path:
+        return output_folder(settings, root, moment, settings.args.seed)[0]
+
+    claimed, outdir = claim_timestring(folder_of, timestring)
+    return claimed, outdir, output_folder(settings, root, claimed, settings.args.seed)[1]
+
+
+def start_run(settings: Settings, root: Path, *, timestring: str | None,
+              resume: str | None) -> tuple[str, Path, str, int]:
+    """(timestring, folder, batch name, seed) of a new run, its timestring claimed, or of the run `resume` continues."""
+    if resume is None:
+        timestring = claim_new_run(settings, root, timestring or new_timestring())[0]
+    else:
+        timestring = resume
+    outdir, batch_name, seed = run_folder(settings, root, timestring, resume=resume is not None)
+    return timestring, outdir, batch_name, seed
+
+
+def _resumed(settings: Settings, inputs: RenderInputs, outdir: Path, timestring: str,
+             requested_seed: int) -> tuple[RenderInputs, FrameState]:
+    """The inputs and state a resumed run continues from, after refusing settings that would change its frames."""
+    check_resume_settings(outdir / f"{timestring}_settings.txt", settings.to_flat(), requested_seed)
+    remove_stale_temp_files(outdir)
+    point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
+    return dataclasses.replace(inputs, plan=point.plan), point.state
+
+
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
@@ -228,8 +259,8 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     model recorded in `<timestring>_settings.txt`.
     """
     check_supported(settings, {key for hook in hooks for key in hook.handles})
-    timestring = resume or timestring or new_timestring()
-    outdir, batch_name, seed = run_folder(settings, root, timestring, resume=resume is not None)
+    requested_seed = settings.args.seed
+    timestring, outdir, batch_name, seed = start_run(settings, root, timestring=timestring, resume=resume)
     outdir.mkdir(parents=True, exist_ok=True)
     settings = guided_settings(settings)
     settings, video_frames = extract_input_frames(settings, outdir)
@@ -247,9 +278,8 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
                                                                mask_frames, services.word_masker))
     state = FrameState(color_sample=_coherence_image(settings))
     if resume:
-        remove_stale_temp_files(outdir)
-        point = resume_point(DiskFrameSink(outdir, timestring), inputs.plan)
-        inputs, state = dataclasses.replace(inputs, plan=point.plan), point.state
+        inputs, state = _resumed(settings.replace(seed=seed, batch_name=batch_name), inputs, outdir, timestring,
+                                 requested_seed)
     output = output or OutputOptions()
     save(run_record(settings, seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
          model_name=output.model_name, model_hash=output.model_hash)
@@ -275,7 +305,7 @@ def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess:
     count = next((i for i, f in enumerate(frames) if f != i), len(frames))
     if out.skip_video_creation or count == 0:
         return None, ()
-    pattern = str(outdir / f"{timestring}_%09d.png")
+    pattern = frames_pattern(outdir, f"{timestring}_%09d.png")
     soundtrack = resolve_soundtrack(out.add_soundtrack, out.soundtrack_path, settings.anim.video_init_path)
     video = outdir / f"{timestring}.mp4"
     output = output or OutputOptions()

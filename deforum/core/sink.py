@@ -67,7 +67,13 @@ class DiskFrameSink:
     def save_state(self, state: FrameState) -> None:
         """Write the resume checkpoint atomically (uncompressed: it is rewritten after every segment)."""
         arrays = state_to_arrays(state)
-        write_file_atomic(checkpoint_path(self.outdir, self.timestring), lambda stream: np.savez(stream, **arrays))
+        path = checkpoint_path(self.outdir, self.timestring)
+        try:
+            write_file_atomic(path, lambda stream: np.savez(stream, **arrays))
+        except OSError as err:
+            raise FrameWriteError(err.errno, f"Could not write the resume checkpoint {path}: {err.strerror or err}. "
+                                  f"The frames written so far are complete; free disk space in {self.outdir} and "
+                                  f"continue with --resume {self.timestring}.") from err
 
     def load_state(self) -> FrameState | None:
         """The last checkpoint of this run, or None."""

@@ -260,3 +260,8 @@ def _truncate_utf8(text: str, max_bytes: int) -> str:
     if len(encoded) <= max_bytes:
         return text
     return encoded[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def frames_pattern(folder: PathLike, name_pattern: str) -> str:
+    """`folder/name_pattern` for ffmpeg and %-formatting: a '%' in the folder (e.g. batch_name '50%off') is escaped."""
+    return os.path.join(str(folder).replace("%", "%%"), name_pattern)

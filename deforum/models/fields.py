@@ -93,14 +93,19 @@ def _describe_number(spec: FieldSpec) -> str:
     """Describe a numeric range in words."""
     noun = {Kind.INT: "a whole number", Kind.INT_TEXT: "a whole number"}.get(spec.kind, "a number")
     low, high = spec.minimum, spec.maximum
-    if low is not None and high is not None:
-        return f"{noun} from {low:g} to {high:g}"
+    if low is not None and high is not None and not spec.exclusive_minimum:
+        return f"{noun} from {_plain(low)} to {_plain(high)}"
+    parts = []
     if low is not None:
-        word = "greater than" if spec.exclusive_minimum else "at least"
-        return f"{noun} {word} {low:g}"
+        parts.append(f"{'greater than' if spec.exclusive_minimum else 'at least'} {_plain(low)}")
     if high is not None:
-        return f"{noun} at most {high:g}"
-    return noun
+        parts.append(f"at most {_plain(high)}")
+    return " ".join([noun, " and ".join(parts)]) if parts else noun
+
+
+def _plain(number: float) -> str:
+    """A bound as people write it: 1000000, not 1e+06."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def F(key: str, kind: Kind, default: Any, **extra: Any) -> FieldSpec:

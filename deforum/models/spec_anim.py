@@ -9,7 +9,7 @@ DEPTH_ALGORITHMS = (
 
 ANIM_FIELDS: tuple[FieldSpec, ...] = (
     F('animation_mode', CHOICE, '3D', choices=('2D', '3D', 'Video Input', 'Interpolation', 'Wan Video')),
-    F('max_frames', INT, 120, minimum=1),
+    F('max_frames', INT, 120, minimum=1, maximum=1_000_000),
     F('border', CHOICE, 'replicate', choices=('replicate', 'wrap')),
     F('angle', SCHEDULE, '0: (0)'),
     F('zoom', SCHEDULE, '0: (1.0025+0.002*sin(1.25*3.14*t/30))'),
@@ -68,7 +68,7 @@ ANIM_FIELDS: tuple[FieldSpec, ...] = (
     F('color_coherence_video_every_N_frames', INT, 1, minimum=1),
     F('color_force_grayscale', BOOL, False),
     F('legacy_colormatch', BOOL, False),
-    F('diffusion_cadence', INT, 2, minimum=1),
+    F('diffusion_cadence', INT, 2, minimum=1, maximum=1_000_000),
     F('optical_flow_cadence', CHOICE, 'None', choices=('None', 'RAFT', 'DIS Medium', 'DIS Fine', 'Farneback')),
     F('cadence_flow_factor_schedule', SCHEDULE, '0: (1)'),
     F('optical_flow_redo_generation', CHOICE, 'None', choices=('None', 'RAFT', 'DIS Medium', 'DIS Fine', 'Farneback')),
@@ -102,7 +102,7 @@ ANIM_FIELDS: tuple[FieldSpec, ...] = (
     F('hybrid_motion', CHOICE, 'None', choices=('None', 'Optical Flow', 'Perspective', 'Affine')),
     F('hybrid_motion_use_prev_img', BOOL, False),
     F('hybrid_flow_consistency', BOOL, False),
-    F('hybrid_consistency_blur', INT, 2, minimum=0),
+    F('hybrid_consistency_blur', INT, 2, minimum=0, maximum=8192),
     F('hybrid_flow_method', CHOICE, 'RAFT', choices=('RAFT', 'DIS Medium', 'DIS Fine', 'Farneback')),
     F('hybrid_composite', CHOICE, 'None', choices=('None', 'Normal', 'Before Motion', 'After Generation')),
     F('hybrid_use_init_image', BOOL, False),

@@ -35,9 +35,27 @@ class FieldValueError(ValueError):
         self.reason = reason
 
 
+MAX_WHOLE_NUMBER = 2**63 - 1
+
+
 def _is_number(value: Any) -> bool:
     """True for int/float but not bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any) -> bool:
+    """A number that fits a float and is finite (Python ints may be far beyond 1e308)."""
+    if not _is_number(value):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= MAX_WHOLE_NUMBER
+    return math.isfinite(value)
+
+
+def _refuse_huge(value: Any) -> None:
+    """Raise the 'too large' error for whole numbers beyond int64, which no setting can use."""
+    if _is_number(value) and isinstance(value, int) and abs(value) > MAX_WHOLE_NUMBER:
+        raise FieldValueError(f"is too large (whole numbers stop at ±{MAX_WHOLE_NUMBER})")
 
 
 def _coerce_int(value: Any) -> int:
@@ -47,7 +65,8 @@ def _coerce_int(value: Any) -> int:
             value = float(value.strip()) if "." in value or "e" in value.lower() else int(value.strip())
         except ValueError:
             raise FieldValueError("is not a whole number") from None
-    if not _is_number(value) or not math.isfinite(value) or float(value) != int(value):
+    _refuse_huge(value)
+    if not _is_finite_number(value) or (isinstance(value, float) and not value.is_integer()):
         raise FieldValueError("is not a whole number")
     return int(value)
 
@@ -59,7 +78,8 @@ def _coerce_float(value: Any) -> int | float:
             value = float(value.strip())
         except ValueError:
             raise FieldValueError("is not a number") from None
-    if not _is_number(value) or not math.isfinite(value):
+    _refuse_huge(value)
+    if not _is_finite_number(value):
         raise FieldValueError("is not a finite number")
     return value
 
@@ -75,7 +95,8 @@ def _check_range(spec: FieldSpec, value: float) -> None:
 
 def _coerce_schedule(value: Any) -> str:
     """Schedules are strings; a bare number means a constant schedule."""
-    if _is_number(value) and math.isfinite(value):
+    _refuse_huge(value)
+    if _is_finite_number(value):
         return f"0:({value})"
     if not isinstance(value, str):
         raise FieldValueError("is not a schedule string")

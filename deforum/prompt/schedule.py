@@ -13,7 +13,7 @@ from deforum.models.prompt_merge import NEG_MARKER, merge_shared_prompts
 
 __all__ = [
     "NEG_MARKER", "PromptError", "build_prompt_schedule", "checked_prompts", "expand_backticks",
-    "keyframe_prompt_texts", "merge_shared_prompts", "prompt_keyframes", "split_negative",
+    "keyframe_prompt_texts", "merge_shared_prompts", "prompt_keyframes", "prompt_segments", "split_negative",
 ]
 
 _BACKTICK = re.compile(r"`.*?`")
@@ -116,14 +116,10 @@ def build_prompt_schedule(prompts: Mapping[str, str], max_frames: int, *, positi
     """Per-frame (positive, negative) prompts with the shared prompts merged and backticks evaluated."""
     if max_frames <= 0:
         return ()
-    max_f = max_frames - 1
     merged = merge_shared_prompts(checked_prompts(prompts), positive, negative)
-    keyframes = _inside_or_nearest(prompt_keyframes(merged, max_f, seed), max_frames)
     result: list[tuple[str, str]] = []
-    for position, (frame, key, prompt) in enumerate(keyframes):
-        start = 0 if position == 0 else frame
-        end = keyframes[position + 1][0] if position + 1 < len(keyframes) else max_frames
-        expanded = expand_backticks(prompt, np.arange(start, end), max_f=max_f, seed=seed, key=key)
+    for start, end, key, prompt in prompt_segments(merged, max_frames, seed):
+        expanded = expand_backticks(prompt, np.arange(start, end), max_f=max_frames - 1, seed=seed, key=key)
         result.extend(split_negative(text) for text in expanded)
     return tuple(result)
 
@@ -140,6 +136,12 @@ def keyframe_prompt_texts(prompts: Mapping[str, str], max_frames: int, *, positi
         end = keyframes[position + 1][0] if position + 1 < len(keyframes) else max_frames
         texts.extend([prompt] * (end - (0 if position == 0 else frame)))
     return tuple(texts)
+def prompt_segments(prompts: Mapping[str, str], max_frames: int, seed: int) -> list[tuple[int, int, str, str]]:
+    """(first frame, end frame, key, prompt) of each keyframe prompt that is shown, covering 0..max_frames."""
+    keyframes = _inside_or_nearest(prompt_keyframes(prompts, max_frames - 1, seed), max_frames)
+    ends = [frame for frame, _, _ in keyframes[1:]] + [max_frames]
+    return [(0 if position == 0 else frame, end, key, prompt)
+            for position, ((frame, key, prompt), end) in enumerate(zip(keyframes, ends, strict=True))]
 
 
 def _inside_or_nearest(keyframes: Sequence[tuple[int, str, str]], max_frames: int) -> list[tuple[int, str, str]]:

@@ -88,7 +88,7 @@ def test_ctrl_c_stops_after_the_frame_keeps_frames_and_makes_the_video(tmp_path:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err
     frames = sorted(outdir.glob("*_0*.png"))
     assert 3 <= len(frames) < 400
     assert "continue with --resume" in err

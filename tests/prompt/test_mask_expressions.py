@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from deforum.core.mask_compose import compose_mask
 from deforum.prompt.mask_expressions import (
     MAX_EXPRESSION_LENGTH,
     MAX_NESTING,
@@ -20,7 +21,6 @@ from deforum.prompt.mask_expressions import (
     MaskExpressionError,
     Operand,
     check_mask_expression,
-    compose_mask,
     file_references,
     operands,
     parse_mask_expression,

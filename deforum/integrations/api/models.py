@@ -15,6 +15,7 @@ class JobStatusCategory(str, Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+    INTERRUPTED = "INTERRUPTED"
 
 
 class JobPhase(str, Enum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,15 +10,12 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from deforum.config.file_settings import CONTROLNET_UNITS, FileReference, file_references
 from deforum.core.run import output_folder
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
 
-CONTROLNET_UNITS = range(1, 6)
-FILE_KEYS = (
-    "init_image", "mask_file", "video_init_path", "video_mask_path", "soundtrack_path", "color_coherence_image_path",
-    *(f"cn_{n}_{kind}" for n in CONTROLNET_UNITS for kind in ("vid_path", "mask_vid_path")),
-)
+LOCAL_FILE_KINDS = ("path", "guided_images", "manifest", "mask_schedule")
 EMPTY_VALUES = ("", "None")
 WEB_SCHEMES = ("http", "https")
 TIMESTRING = re.compile(r"^[0-9]{14}$")
@@ -71,19 +67,10 @@ def escapes(relative: str) -> bool:
     return ".." in windows.parts or ".." in posix.parts
 
 
-def _file_values(settings: Settings) -> list[tuple[str, str, Path]]:
-    """(key, value, local path) of every local path in the file-reading settings."""
-    found = [(key, settings[key], local_path(settings[key])) for key in FILE_KEYS]
-    manifest = (settings["parseq_manifest"] or "").strip()
-    if manifest and not manifest.startswith(("{", "[")):
-        found.append(("parseq_manifest", manifest, local_path(manifest)))
-    try:
-        guided = json.loads(settings["init_images"] or "{}")
-    except (TypeError, ValueError):
-        guided = {}
-    if isinstance(guided, Mapping):
-        found += [("init_images", value, local_path(value)) for value in guided.values()]
-    return [(key, value, path) for key, value, path in found if path is not None]
+def _local_references(settings: Settings) -> list[tuple[FileReference, Path]]:
+    """(reference, local path) of every local file any setting names (web URLs and empty values excluded)."""
+    found = [(ref, local_path(ref.text)) for ref in file_references(settings) if ref.kind in LOCAL_FILE_KINDS]
+    return [(ref, path) for ref, path in found if path is not None]
 
 
 def keys_in_use(settings: Settings) -> set[str]:
@@ -99,6 +86,8 @@ def keys_in_use(settings: Settings) -> set[str]:
         "color_coherence_image_path": anim.color_coherence == "Image",
         "parseq_manifest": True,
         "init_images": settings.loop.use_looper,
+        "mask_schedule": settings.args.use_mask or anim.use_mask_video,
+        "noise_mask_schedule": anim.use_noise_mask,
     }
     for n in CONTROLNET_UNITS:
         enabled = bool(settings[f"cn_{n}_enabled"])
@@ -108,20 +97,34 @@ def keys_in_use(settings: Settings) -> set[str]:
 
 def check_local_files(settings: Settings, *, allow: bool) -> tuple[list[PathProblem], dict[str, str]]:
     """Refuse local paths, or (allowed) resolve them, require used ones to exist; returns problems, resolved paths."""
-    problems: list[PathProblem] = []
+    problems = _model_reference_problems(settings, allow=allow)
     resolved: dict[str, str] = {}
     used = keys_in_use(settings)
-    for key, value, path in _file_values(settings):
+    for ref, path in _local_references(settings):
         if not allow:
-            problems.append(PathProblem(key, f"Setting '{key}': {value!r} {REFUSED}."))
+            where = " (inside the mask expression)" if ref.kind == "mask_schedule" else ""
+            problems.append(PathProblem(ref.key, f"Setting '{ref.key}': {ref.text!r}{where} {REFUSED}."))
             continue
         full = path.resolve()
-        if key in used and not full.exists():
-            problems.append(PathProblem(key, f"Setting '{key}': file not found: {full} (relative paths are "
-                                             "resolved from the server's working folder)."))
-        elif key in FILE_KEYS:
-            resolved[key] = str(full)
+        if ref.key in used and not full.exists():
+            problems.append(PathProblem(ref.key, f"Setting '{ref.key}': file not found: {full} (relative paths are "
+                                                 "resolved from the server's working folder)."))
+        elif ref.kind == "path":
+            resolved[ref.key] = str(full)
     return problems, resolved
+
+
+def _model_reference_problems(settings: Settings, *, allow: bool) -> list[PathProblem]:
+    """Model names never leave the models folder; a model folder outside the working folder needs permission."""
+    problems: list[PathProblem] = []
+    for ref in file_references(settings):
+        if ref.kind in ("model_name", "model_schedule") and escapes(ref.text):
+            problems.append(PathProblem(ref.key, f"Setting '{ref.key}': {ref.text!r} is not a model name (no "
+                                                 "absolute path, no '..'). Use the model's file name."))
+        elif ref.kind == "model_folder" and not allow and (escapes(ref.text) or ref.text.startswith("file:")):
+            problems.append(PathProblem(ref.key, f"Setting '{ref.key}': {ref.text!r} {REFUSED}; a relative folder "
+                                                 "without '..' is allowed"))
+    return problems
 
 
 def check_output_paths(settings: Settings, raw: Mapping[str, Any], root: Path) -> list[PathProblem]:
@@ -144,11 +147,3 @@ def check_output_paths(settings: Settings, raw: Mapping[str, Any], root: Path) -
         problems.append(PathProblem("resume_timestring", f"Setting 'resume_timestring': {resume!r} is not a run's "
                                                          "timestring. Allowed: 14 digits, YYYYmmddHHMMSS."))
     return problems
-
-
-def check_option_overrides(overrides: Mapping[str, Any] | None) -> list[PathProblem]:
-    """WebUI option overrides that name output folders must be relative and without `..`."""
-    return [PathProblem(key, f"Option '{key}': {value!r} would write outside the output folder. Use a relative "
-                             "folder name without '..'.")
-            for key, value in (overrides or {}).items()
-            if key.startswith("outdir") and (not isinstance(value, str) or escapes(value))]

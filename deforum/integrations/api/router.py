@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from deforum.integrations.api import examples
 from deforum.integrations.api.auth import AuthSpec, basic_auth
-from deforum.integrations.api.jobs import JobQueue
+from deforum.integrations.api.jobs import JobQueue, QueueFull
+from deforum.integrations.api.limits import DEFAULT_MAX_BODY_BYTES, limited_route_class
 from deforum.integrations.api.models import (
     Batch,
     BatchAccepted,
@@ -26,6 +27,16 @@ from deforum.integrations.api.validate import InvalidRequest, Preflight, Request
 NO_SETTINGS = ("No settings files provided. Please provide an element 'deforum_settings' of type list in the "
                "request JSON payload.")
 TAG = "deforum_api"
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
+OFFSET = Query(0, ge=0, description="How many entries to skip (submission order).")
+LIMIT = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description=f"How many entries to return (at most {MAX_PAGE}).")
+WITH_SETTINGS = Query(False, description="Include each job's submitted deforum_settings (large).")
+
+
+def _page(content: Any, total: int, offset: int, limit: int) -> JSONResponse:
+    """A JSON listing page, rendered by the caller's worker thread, with its position in headers."""
+    return JSONResponse(content=content, headers={"X-Total-Count": str(total), "X-Offset": str(offset),
+                                                  "X-Limit": str(limit)})
 
 
 def _not_found(item_id: str, what: str) -> JSONResponse:
@@ -44,7 +55,10 @@ def _submit(queue: JobQueue, policy: RequestPolicy, batch: Batch) -> JSONRespons
         settings = validate_batch(items, batch.options_overrides, policy)
     except InvalidRequest as err:
         return JSONResponse(status_code=422, content=err.to_dict())
-    batch_id, job_ids = queue.submit(settings, items, batch.options_overrides)
+    try:
+        batch_id, job_ids = queue.submit(settings, items, batch.options_overrides)
+    except QueueFull as err:
+        return JSONResponse(status_code=503, content={"message": str(err)})
     return JSONResponse(status_code=202, content={"message": "Job(s) accepted", "batch_id": batch_id,
                                                   "job_ids": job_ids})
 
@@ -63,14 +77,15 @@ def add_batch_routes(router: APIRouter, queue: JobQueue, policy: RequestPolicy) 
         return _submit(queue, policy, batch)
 
     @router.get("/deforum_api/batches", response_model=dict[str, list[str]], tags=[TAG],
-                summary="List batches and their job ids")
-    async def list_batches() -> Any:
-        """Every batch submitted since the server started, with its job ids."""
-        return queue.batches()
+                summary="List batches and their job ids (paginated)")
+    def list_batches(offset: int = OFFSET, limit: int = LIMIT) -> Any:
+        """Batches kept by the server (see retention), oldest first, with their job ids; X-Total-Count counts all."""
+        batches = queue.batches()
+        return _page(dict(list(batches.items())[offset:offset + limit]), len(batches), offset, limit)
 
     @router.get("/deforum_api/batches/{batch_id}", response_model=list[JobStatus], tags=[TAG],
                 summary="Statuses of a batch's jobs", responses={404: {"model": NotFound}})
-    async def get_batch(batch_id: str) -> Any:
+    def get_batch(batch_id: str) -> Any:
         """The status of every job in the batch."""
         records = queue.batch(batch_id)
         if records is None:
@@ -100,17 +115,18 @@ def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
     """GET /deforum_api/jobs, GET/DELETE /deforum_api/jobs/{id}."""
 
     @router.get("/deforum_api/jobs", response_model=dict[str, JobStatus], tags=[TAG],
-                summary="Statuses of every job")
-    async def list_jobs() -> Any:
-        """Every job since the server started, by id."""
-        return {job_id: record.to_dict() for job_id, record in queue.jobs().items()}
+                summary="Job statuses by id (paginated, settings left out unless asked)")
+    def list_jobs(offset: int = OFFSET, limit: int = LIMIT, include_settings: bool = WITH_SETTINGS) -> Any:
+        """Jobs kept by the server, oldest first; deforum_settings is null unless include_settings=true."""
+        records, total = queue.page(offset, limit, with_settings=include_settings)
+        return _page({record.id: record.to_dict() for record in records}, total, offset, limit)
 
     @router.get("/deforum_api/jobs/{job_id}", response_model=JobStatus, tags=[TAG], summary="One job's status",
                 responses={200: {"content": {"application/json": {"example": examples.JOB_STATUS}}},
                            404: {"model": NotFound}})
-    async def get_job(job_id: str) -> Any:
+    def get_job(job_id: str) -> Any:
         """Status, phase, progress, output folder and the settings the job was submitted with."""
-        record = queue.get(job_id)
+        record = queue.get(job_id, with_settings=True)
         if record is None:
             return _not_found(job_id, "Job")
         return record.to_dict()
@@ -130,12 +146,29 @@ def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
                     "message": f"Job with ID {job_id} not in a cancellable state. Has it already finished?"}
         return {"id": job_id, "message": "Job cancelled."}
 
+    @router.post("/deforum_api/jobs/{job_id}/resume", status_code=202, response_model=JobCancelled, tags=[TAG],
+                 summary="Resume an interrupted job", responses={404: {"model": JobCancelled},
+                                                                 409: {"model": JobCancelled}})
+    def resume_job(job_id: str, response: Response) -> Any:
+        """Queue an INTERRUPTED job (or a CANCELLED one that had started) again; it continues its run's frames."""
+        try:
+            resumed = queue.resume(job_id)
+        except KeyError:
+            response.status_code = 404
+            return {"id": job_id, "message": f"Job with ID {job_id} not found."}
+        if not resumed:
+            response.status_code = 409
+            return {"id": job_id, "message": f"Job with ID {job_id} cannot be resumed: only an INTERRUPTED job, or a "
+                                             "CANCELLED one that had started rendering, can."}
+        return {"id": job_id, "message": "Job queued to resume."}
+
 
 def build_router(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False,
-                 preflight: Preflight | None = None, batch_api: bool = True, simple_api: bool = True) -> APIRouter:
+                 preflight: Preflight | None = None, batch_api: bool = True, simple_api: bool = True,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> APIRouter:
     """The API on one router: the batch/job routes and/or the simple API, all behind Basic auth when given."""
     dependencies = [Depends(basic_auth(auth))] if auth else []
-    router = APIRouter(dependencies=dependencies)
+    router = APIRouter(dependencies=dependencies, route_class=limited_route_class(max_body_bytes))
     policy = RequestPolicy(queue.output_root, allow_local_files=allow_local_files, preflight=preflight)
     if batch_api:
         add_batch_routes(router, queue, policy)

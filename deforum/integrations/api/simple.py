@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from deforum import __version__
+from deforum.config.json_limits import loads_limited
 from deforum.config.settings_io import FILE_ONLY_KEYS, to_file_dict
 from deforum.integrations.api import examples
 from deforum.integrations.api.jobs import JobQueue, JobRecord
@@ -36,7 +36,7 @@ def default_settings() -> dict[str, Any]:
 def merge_allowed(settings_json: str, allowed_params: str) -> dict[str, Any]:
     """The defaults with the allowed keys (`;`-separated) taken from settings_json; batch_name a fresh run id."""
     try:
-        given = json.loads(settings_json)
+        given = loads_limited(settings_json)
     except ValueError as err:
         problem = Problem(("query", "settings_json"), f"settings_json is not valid JSON: {err}.")
         raise InvalidRequest([problem]) from None

@@ -18,8 +18,10 @@ from deforum.core.run import RunResult, output_folder, run_render
 from deforum.core.services import CancelToken
 from deforum.integrations.api.auth import AuthSpec
 from deforum.integrations.api.jobs import JobProgress, JobQueue, RenderFn
+from deforum.integrations.api.limits import DEFAULT_MAX_BODY_BYTES
 from deforum.integrations.api.paths import is_inside
 from deforum.integrations.api.router import build_router
+from deforum.integrations.api.store import JobStore, Retention, store_path
 from deforum.integrations.features.hooks import preflight, render_hooks
 from deforum.integrations.services import Environment, services_for
 from deforum.models.settings import Settings
@@ -88,11 +90,12 @@ def preview_render_fn(output_root: Path, environment: Environment | None = None)
     return render
 
 
-def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False) -> FastAPI:
+def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
     app = FastAPI(title="Deforum API", version=__version__, description=DESCRIPTION)
     app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
-                                    preflight=preflight))
+                                    preflight=preflight, max_body_bytes=max_body_bytes))
     return app
 
 
@@ -106,6 +109,8 @@ class ServeOptions:
     auth: str | None = None
     allow_local_files: bool = False
     access_log: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    retention: Retention = Retention()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -126,8 +131,10 @@ def serve(options: ServeOptions, on_ready: Callable[[str], None] | None = None) 
     """Serve the API with uvicorn until interrupted; running jobs are cancelled on the way out."""
     root = Path(options.outdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    queue = JobQueue(preview_render_fn(root), output_root=root)
-    app = create_app(queue, auth=options.auth, allow_local_files=options.allow_local_files)
+    queue = JobQueue(preview_render_fn(root), output_root=root, store=JobStore(store_path(root)),
+                     retention=options.retention)
+    app = create_app(queue, auth=options.auth, allow_local_files=options.allow_local_files,
+                     max_body_bytes=options.max_body_bytes)
     sock = bind(options.host, options.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, access_log=options.access_log, log_level="info" if options.access_log else "warning")
@@ -138,4 +145,5 @@ def serve(options: ServeOptions, on_ready: Callable[[str], None] | None = None) 
         server.run(sockets=[sock])
     finally:
         queue.shutdown(cancel_running=True, timeout=SHUTDOWN_WAIT_SECONDS)
+        queue.store.close()
         sock.close()

@@ -10,7 +10,8 @@ from typing import Any
 
 from deforum.config.schedule_check import check_schedules
 from deforum.config.settings_io import load
-from deforum.integrations.api.paths import check_local_files, check_option_overrides, check_output_paths
+from deforum.integrations.api.option_rules import check_option_overrides
+from deforum.integrations.api.paths import check_local_files, check_output_paths
 from deforum.models.settings import FIELD_SPECS, PROMPT_KEYS, Settings, SettingsError
 
 Preflight = Callable[[Settings], Sequence[str]]

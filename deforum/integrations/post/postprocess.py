@@ -31,6 +31,7 @@ from deforum.integrations.post.interpolation import (
     output_fps,
     video_name,
 )
+from deforum.media.frames_io import frames_pattern
 from deforum.media.video import VideoError, resolve_soundtrack, stitch_video
 from deforum.models.settings import Settings
 
@@ -72,7 +73,7 @@ def _stage(progress: StageProgress | None, name: str) -> Callable[[int, int], No
 def _finish(frames_dir: Path, pattern: str, video: Path, fps: float, count: int, *, audio: str | None,
             subtitles: str | None, keep_imgs: bool, encoding: Encoding) -> Path:
     """Stitch the written frames; delete them when not kept and the video holds every one."""
-    result = stitch_video(str(frames_dir / pattern), str(video), fps, frame_count=count, soundtrack=audio,
+    result = stitch_video(frames_pattern(frames_dir, pattern), str(video), fps, frame_count=count, soundtrack=audio,
                           subtitles=subtitles, crf=encoding.crf, preset=encoding.preset, ffmpeg=encoding.ffmpeg)
     if not keep_imgs:
         if result.frame_count == count:

@@ -10,7 +10,7 @@ import numpy as np
 
 from deforum.config.settings_io import save, write_text_atomic
 from deforum.core.engine import ProgressCallback
-from deforum.core.run import RunResult, finish_video, new_timestring, run_folder
+from deforum.core.run import RunResult, claim_new_run, finish_video, new_timestring, run_folder
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import WanModels, select_models
 from deforum.integrations.wan.pipelines import PipelineLoader, check_wan_support, default_loader, generate_clip
@@ -126,6 +126,8 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
         _warn_size(plan, models)
         pipeline_loader = default_loader(models)
     first_clip, init = _resume_from(settings, plan, outdir, timestring) if resume else (0, _init_frame(settings, plan))
+    if resume is None:
+        timestring, outdir, batch_name = claim_new_run(settings, Path(root), timestring)
     outdir.mkdir(parents=True, exist_ok=True)
     save(settings.replace(seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run")
     write_text_atomic(outdir / f"{timestring}_wan_plan.txt", format_plan(plan) + "\n")

@@ -45,11 +45,12 @@ def job_render_fn(root: Path) -> Callable[[Settings, CancelToken, Any], RunResul
 def job_queue() -> Any:
     """The one job queue of this WebUI process (created on first use, output root from the WebUI options)."""
     from deforum.integrations.api.jobs import JobQueue
+    from deforum.integrations.api.store import JobStore, store_path
 
     with _LOCK:
         if "queue" not in _QUEUE:
             root = host.output_root().resolve()
-            _QUEUE["queue"] = JobQueue(job_render_fn(root), output_root=root)
+            _QUEUE["queue"] = JobQueue(job_render_fn(root), output_root=root, store=JobStore(store_path(root)))
         return _QUEUE["queue"]
 
 

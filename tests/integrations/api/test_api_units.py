@@ -193,6 +193,7 @@ def test_option_overrides_and_resume_timestring_are_checked(tmp_path: Path) -> N
     found = problems([{"resume_from_timestring": True, "resume_timestring": "../../x"}], tmp_path,
                      overrides={"outdir_samples": "/elsewhere"})
     assert {loc[-1] for loc, _ in found} == {"outdir_samples", "resume_timestring"}
+    assert "may not be changed" in dict((loc[-1], msg) for loc, msg in found)["outdir_samples"]
 
 
 def test_timestrings_are_unique_per_folder(tmp_path: Path) -> None:

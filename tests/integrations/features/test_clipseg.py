@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from deforum.config.settings_io import load
+from deforum.core.mask_compose import compose_mask
 from deforum.core.masking import uses_word_masks
 from deforum.integrations.features.clipseg import ClipSegMissing, load_word_masker, locate_clipseg
-from deforum.prompt.mask_expressions import compose_mask
 from tests.conftest import DATA
 
 transformers = pytest.importorskip("transformers")
