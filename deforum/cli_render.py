@@ -118,6 +118,20 @@ def flow_service(settings: Settings, models_dir: str | None, preview: bool) -> F
         return None
 
 
+def print_plan(settings: Settings) -> int:
+    """--plan: print which frames are diffused and why (Wan Video: its clips); render nothing."""
+    if settings.anim.animation_mode == "Wan Video":
+        from deforum.integrations.wan.plan import format_plan, plan_clips
+
+        print(format_plan(plan_clips(settings, max(0, settings.args.seed))))
+        return 0
+    from deforum.core.run import plan_of
+    from deforum.integrations.render_hooks import render_hooks
+
+    print(plan_of(settings, render_hooks(settings)).describe())
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
@@ -129,6 +143,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from deforum.integrations.weights import checkpoint_identity
 
     settings = apply_overrides(load(args.settings), args.set or [])
+    if args.plan:
+        return print_plan(settings)
     if settings.anim.animation_mode == "Wan Video":
         from deforum.cli_wan import cmd_render_wan
 
@@ -185,4 +201,6 @@ def add_render_command(sub: argparse._SubParsersAction) -> None:
                         help="write <timestring>.srt with each frame's seed and these comma-separated parameters, "
                              "e.g. --srt 'Zoom,Angle,Prompt'")
     render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
+    render.add_argument("--plan", action="store_true",
+                        help="print the frame plan (which frames are diffused and why) and exit")
     render.set_defaults(handler=cmd_render)

@@ -18,7 +18,7 @@ from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
-from deforum.core.plan import FramePlan, effective_cadence, plan_frames
+from deforum.core.plan import FramePlan, plan_render
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
@@ -45,7 +45,7 @@ from deforum.media.video import (
 from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule
-from deforum.prompt.schedule import build_prompt_schedule
+from deforum.prompt.schedule import build_prompt_schedule, prompt_keyframes
 
 log = logging.getLogger(__name__)
 PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
@@ -154,16 +154,38 @@ def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ..
                  negative=settings.animation_prompts_negative, seed=seed)
 
 
+def settings_plan(settings: Settings, seed: int, parseq_keyframes: Sequence[int] | None = None) -> FramePlan:
+    """The frame plan of these settings: cadence, or the keyframe distribution over the prompt keyframes."""
+    anim = settings.anim
+    frames = [frame for frame, _, _ in prompt_keyframes(dict(settings.prompts), anim.max_frames - 1, seed)]
+    return plan_render(anim.max_frames, anim.animation_mode, anim.diffusion_cadence,
+                       settings.forge.keyframe_distribution, frames, parseq_keyframes)
+
+
 def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] = ()) -> RenderInputs:
     """Evaluate the schedules and prompts and plan the frames for one run."""
     anim = settings.anim
     return RenderInputs(
         settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
         prompts=_prompt_schedule(settings, seed),
-        plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
+        plan=settings_plan(settings, seed),
         base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
         preview=settings.args.motion_preview_mode,
     )
+
+
+def plan_of(settings: Settings, hooks: Sequence[RenderHook] = ()) -> FramePlan:
+    """The plan a render of these settings follows (Parseq's frames and keyframes included), rendering nothing."""
+    for hook in hooks:
+        settings = hook.adjust_settings(settings)
+    seed = max(0, settings.args.seed)
+    anim = settings.anim
+    inputs = RenderInputs(settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
+                          prompts=_prompt_schedule(settings, seed), plan=settings_plan(settings, seed),
+                          base_seed=seed, preview=True)
+    for hook in hooks:
+        inputs = hook.decorate(inputs)
+    return inputs.plan
 
 
 class ControlledModelService:
