@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys, build_keys
+from deforum.animation.shakify import find_shake, shake_offsets, shaken_keys
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
@@ -188,6 +189,19 @@ def plan_of(settings: Settings, hooks: Sequence[RenderHook] = ()) -> FramePlan:
     return inputs.plan
 
 
+def with_shake(inputs: RenderInputs) -> RenderInputs:
+    """Camera Shakify on the 3D translation/rotation schedules when a keyframe distribution is on (as the fork)."""
+    s = inputs.settings
+    if not inputs.plan.warp_tweens or s.anim.animation_mode != "3D":
+        return inputs
+    shake = find_shake(s.forge.shake_name)
+    if shake is None:
+        return inputs
+    offsets = shake_offsets(shake, inputs.keys.max_frames, s.output.fps, s.forge.shake_intensity,
+                            s.forge.shake_speed)
+    return dataclasses.replace(inputs, keys=shaken_keys(inputs.keys, offsets))
+
+
 class ControlledModelService:
     """A model service that gives every request the ControlNet units of its frame and init image."""
 
@@ -259,6 +273,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid, outdir=outdir)
     for hook in hooks:
         inputs = hook.decorate(inputs)
+    inputs = with_shake(inputs)
     services = with_controlnet(services, inputs)
     if uses_masks(settings):
         inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
