@@ -224,3 +224,13 @@ def test_parseq_keyframes_drive_the_distribution(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert out.startswith("11 frames, keyframe distribution 'Keyframes Only': 2 diffused")
     assert "diffuse 10 (last frame, parseq keyframe; strength_schedule) after tweens 1..9 (9)" in out
+
+
+def test_2d_tweens_are_warped_by_their_own_frame_motion() -> None:
+    settings = fork_settings(animation_mode="2D", zoom="0: (1.05)", max_frames=14, angle="0: (0)",
+                             translation_x="0: (0)", translation_y="0: (0)")
+    sink = MemorySink()
+    render(render_inputs(settings, 5), RenderServices(model=PreviewModelService()), sink)
+    assert not np.array_equal(sink.frames[0], sink.frames[1])
+    assert not np.array_equal(sink.frames[1], sink.frames[2])
+    assert sink.order == list(range(14))

@@ -190,3 +190,13 @@ def test_film_interpolation_runs_after_a_wan_run(text, tmp_path: Path, models: P
                         postprocess=functools.partial(run_postprocess, models_dir=str(models)))
     assert result.extra_videos == (result.outdir / f"{TS}_FILM_x2.mp4",)
     assert count_video_frames(str(result.extra_videos[0])) == 23
+
+
+def test_render_plan_option_prints_the_wan_clips(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from deforum.cli import main
+
+    path = tmp_path / "wan.txt"
+    path.write_text(json.dumps(BASE.to_flat()))
+    assert main(["render", str(path), "--plan", "--set", "wan_frame_overlap=3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Wan plan: 2 clip(s), 12 frames") and "i2v from previous (3 overlap)" in out
