@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from deforum.cli.exits import EXIT_INTERRUPTED
 from deforum.core.services import CancelToken
 from deforum.models.modes import traits
+from deforum.models.settings import Settings
 
 if TYPE_CHECKING:
     from deforum.core.run import RunResult
@@ -67,6 +68,20 @@ def _cancel_on_first_interrupt(cancel: CancelToken):
 
 
 
+def print_plan(settings: Settings) -> int:
+    """--plan: print which frames are diffused and why (Wan Video: its clips); render nothing."""
+    if not traits(settings.anim.animation_mode).frame_by_frame:
+        from deforum.integrations.wan.plan import format_plan, plan_clips
+
+        print(format_plan(plan_clips(settings, max(0, settings.args.seed))))
+        return 0
+    from deforum.core.run import plan_of
+    from deforum.integrations.features.hooks import render_hooks
+
+    print(plan_of(settings, render_hooks(settings)).describe())
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Load, override, render; print the output folder last."""
     from deforum.config.overrides import apply_overrides
@@ -74,6 +89,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from deforum.integrations.services import render_standalone
 
     settings = apply_overrides(load(args.settings), args.set or [])
+    if args.plan:
+        return print_plan(settings)
     if not traits(settings.anim.animation_mode).frame_by_frame:
         from deforum.cli.wan import cmd_render_wan
 
@@ -118,4 +135,6 @@ def add_render_command(sub: argparse._SubParsersAction) -> None:
                         help="write <timestring>.srt with each frame's seed and these comma-separated parameters, "
                              "e.g. --srt 'Zoom,Angle,Prompt'")
     render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
+    render.add_argument("--plan", action="store_true",
+                        help="print the frame plan (which frames are diffused and why) and exit")
     render.set_defaults(handler=cmd_render)

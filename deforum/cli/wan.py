@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import sys
 from pathlib import Path
@@ -42,7 +43,8 @@ def cmd_wan_enhance(args: argparse.Namespace) -> int:
     folder = locate_qwen(str(wan_setting(settings, "wan_qwen_model")), path=args.qwen, models_dir=args.models_dir,
                          download=bool(wan_setting(settings, "wan_qwen_auto_download")))
     _, prompts = prompt_source(settings)
-    print(enhanced_prompts_json(enhance_prompts(prompts, load_enhancer(folder))))
+    language = str(wan_setting(settings, "wan_qwen_language"))
+    print(enhanced_prompts_json(enhance_prompts(prompts, load_enhancer(folder, language=language))))
     return 0
 
 
@@ -50,6 +52,7 @@ def cmd_render_wan(settings: Settings, args: argparse.Namespace) -> int:
     """`render` for animation_mode 'Wan Video': Ctrl-C stops after the current clip; prints the folder last."""
     from tqdm import tqdm
 
+    from deforum.integrations.post.postprocess import check_postprocess_weights, run_postprocess
     from deforum.integrations.wan.render import render_wan
 
     if args.preview or settings.args.motion_preview_mode:
@@ -62,10 +65,12 @@ def cmd_render_wan(settings: Settings, args: argparse.Namespace) -> int:
         cancel.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    check_postprocess_weights(settings, args.models_dir)
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = render_wan(settings, Path(args.outdir), cancel=cancel, models_dir=args.models_dir,
-                            progress=lambda done, total: bar.update(max(0, done - bar.n)), resume=args.resume)
+                            progress=lambda done, total: bar.update(max(0, done - bar.n)), resume=args.resume,
+                            postprocess=functools.partial(run_postprocess, models_dir=args.models_dir))
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()

@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from deforum.core import steps
+from deforum.core.distribution import experimental_core_strength
 from deforum.core.frame_init import InitBuilder
 from deforum.core.frame_params import frame_params, frame_seed
 from deforum.core.inputs import RenderInputs, RenderServices
@@ -109,8 +110,27 @@ class _Loop:
             return None, nxt
         return cadence_flow_start(prev, nxt, method, raft=self.services.flow)
 
+    def warp_tweens(self, segment: Segment, state: FrameState) -> FrameState:
+        """Keyframe distribution: each tween is the previous written frame warped on by its frame's motion."""
+        s, keys, hybrid = self.inputs.settings, self.inputs.keys, self.inputs.hybrid
+        image = state.prev_img
+        for frame in segment.tween_frames:
+            seed = frame_seed(s, keys, self.inputs.base_seed, state.generation, frame)
+            depth = self._depth(image)
+            moved = steps.warp(image, s, keys, frame, depth)
+            if hybrid is not None:
+                key = segment.key_frame if segment.key_frame is not None else self.inputs.plan.max_frames - 1
+                _, moved = hybrid.tween_motion(frame, None, moved, keys, schedule_frame=key, advance_prev=False,
+                                               advance_next=True, prev_image=image)
+            image = self._overlay(frame, steps.grayscale_if(moved, s), None)
+            state = state.evolve(prev_img=image)
+            self._emit(frame, image, depth, seed, segment.tween_value(frame))
+        return state
+
     def tweens(self, segment: Segment, state: FrameState) -> FrameState:
         """Emit the segment's cadence frames: warp both diffused frames (and the flow), blend, save."""
+        if self.inputs.plan.warp_tweens:
+            return self.warp_tweens(segment, state)
         s, keys = self.inputs.settings, self.inputs.keys
         prev = state.turbo_prev_img
         flow, nxt = self._cadence_flow(segment, prev, state.turbo_next_img)
@@ -169,10 +189,13 @@ class _Loop:
         raise BlankFrameStop(f"Frame {request.frame} stayed blank after {int(a.reroll_patience)} rerolls "
                              "(seed +1 each); try full precision in the model service.")
 
-    def diffuse(self, frame: int, state: FrameState) -> FrameState:
+    def diffuse(self, frame: int, state: FrameState, strength_key: str = "strength_schedule") -> FrameState:
         """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
         params = frame_params(s, inputs.keys, inputs.prompts, frame, inputs.base_seed, state.generation)
+        if inputs.plan.warp_tweens:
+            params = dataclasses.replace(params, strength=experimental_core_strength(
+                inputs.keys.value(strength_key, frame)))
         video_sample = inputs.hybrid.color_sample(frame) if inputs.hybrid is not None else None
         if video_sample is not None:
             state = state.evolve(color_sample=video_sample)
@@ -191,7 +214,7 @@ class _Loop:
         sample = steps.next_color_sample(image, sample, start.init_used, params.strength, s)
         state = state.evolve(prev_img=image, color_sample=sample, generation=state.generation + 1,
                              init_used=start.init_used)
-        if inputs.plan.cadence > 1:
+        if inputs.plan.blends_tweens:
             return state.evolve(turbo_prev_img=state.turbo_next_img, turbo_prev_idx=state.turbo_next_idx,
                                 turbo_next_img=image, turbo_next_idx=frame)
         self._emit(frame, image, self._depth(image) if s.anim.save_depth_maps else None, params.seed)
@@ -214,7 +237,7 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
             if loop.cancel.cancelled:
                 return RenderOutcome(loop.written, True, state)
             try:
-                state = loop.diffuse(segment.key_frame, state)
+                state = loop.diffuse(segment.key_frame, state, segment.strength_key)
             except BlankFrameStop as stop:
                 log.warning("%s Stopping; the frames written so far are kept.", stop)
                 return RenderOutcome(loop.written, True, state)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from deforum.core.distribution import DiffusedFrame, diffused_frames, shown_distribution
 from deforum.models.modes import traits
 
 
@@ -15,6 +17,8 @@ class Segment:
     tween_frames: tuple[int, ...]
     tween_start: int
     denominator: int
+    reasons: tuple[str, ...] = ()
+    strength_key: str = "strength_schedule"
 
     def tween_value(self, frame: int) -> float:
         """The blend weight of the next diffused image at a tween frame, as the original computes it."""
@@ -29,6 +33,17 @@ class FramePlan:
     cadence: int
     start_frame: int
     segments: tuple[Segment, ...]
+    distribution: str = "Off"
+
+    @property
+    def warp_tweens(self) -> bool:
+        """Keyframe distribution: tweens are the previous frame warped on (no blend), each diffused frame written."""
+        return self.distribution != "Off"
+
+    @property
+    def blends_tweens(self) -> bool:
+        """The original's cadence: tweens blend the two last diffused frames, which are not written themselves."""
+        return self.cadence > 1 and not self.warp_tweens
 
     @property
     def diffused_frames(self) -> tuple[int, ...]:
@@ -40,17 +55,35 @@ class FramePlan:
         frames: list[int] = []
         for segment in self.segments:
             frames.extend(segment.tween_frames)
-            if self.cadence == 1 and segment.key_frame is not None:
+            if not self.blends_tweens and segment.key_frame is not None:
                 frames.append(segment.key_frame)
         return tuple(frames)
 
     def describe(self) -> str:
         """A human-readable listing of the plan."""
+        if self.warp_tweens:
+            return self._describe_distribution()
         lines = [f"{self.max_frames} frames, cadence {self.cadence}, from frame {self.start_frame}"]
         for segment in self.segments:
             tweens = ", ".join(f"{f}@{segment.tween_value(f):.2f}" for f in segment.tween_frames)
             key = "tail" if segment.key_frame is None else f"diffuse {segment.key_frame}"
             lines.append(f"  {key}" + (f" after tweens [{tweens}]" if tweens else ""))
+        return "\n".join(lines)
+
+    def _describe_distribution(self) -> str:
+        """The keyframe-distribution listing: diffused frames with reasons and strength schedule, tween ranges."""
+        diffused = self.diffused_frames
+        lines = [f"{self.max_frames} frames, keyframe distribution {self.distribution!r}: {len(diffused)} diffused, "
+                 f"{self.max_frames - len(diffused)} tweens (pseudo cadence {self.max_frames / len(diffused):.2f})",
+                 f"  diffused frames: {', '.join(map(str, diffused))}"]
+        for segment in self.segments:
+            tweens = _span(segment.tween_frames)
+            if segment.key_frame is None:
+                lines.append(f"  tail tweens {tweens}")
+                continue
+            why = ", ".join(segment.reasons) or "cadence"
+            lines.append(f"  diffuse {segment.key_frame} ({why}; {segment.strength_key})"
+                         + (f" after tweens {tweens}" if tweens else ""))
         return "\n".join(lines)
 
 
@@ -72,3 +105,38 @@ def plan_frames(max_frames: int, cadence: int, start_frame: int = 0) -> FramePla
         last = keys[-1]
         segments.append(Segment(None, tuple(range(last, max_frames)), last, cadence))
     return FramePlan(max_frames, cadence, start_frame, tuple(segments))
+
+
+def _span(frames: tuple[int, ...]) -> str:
+    """'a..b (n)' for a run of tween frames, '' for none."""
+    if not frames:
+        return ""
+    return f"{frames[0]}..{frames[-1]} ({len(frames)})" if len(frames) > 1 else f"{frames[0]} (1)"
+
+
+def plan_distributed(max_frames: int, cadence: int, diffused: Sequence[DiffusedFrame], distribution: str) -> FramePlan:
+    """Keyframe distribution: each diffused frame after the warped tweens since the previous one; a warped tail."""
+    if not diffused or diffused[0].frame != 0:
+        raise ValueError("A keyframe distribution plan starts by diffusing frame 0.")
+    segments: list[Segment] = []
+    previous = -1
+    for item in diffused:
+        tweens = tuple(range(previous + 1, item.frame))
+        segments.append(Segment(item.frame, tweens, previous + 1, max(1, item.frame - previous), item.reasons,
+                                item.strength_key))
+        previous = item.frame
+    if previous < max_frames - 1:
+        tail = tuple(range(previous + 1, max_frames))
+        segments.append(Segment(None, tail, previous + 1, len(tail) + 1))
+    return FramePlan(max_frames, cadence, 0, tuple(segments), distribution)
+
+
+def plan_render(max_frames: int, animation_mode: str, cadence: int, distribution: str,
+                prompt_frames: Sequence[int], parseq_keyframes: Sequence[int] | None = None) -> FramePlan:
+    """The plan of a render: the original's cadence plan, or the keyframe distribution the settings ask for."""
+    mode = shown_distribution(distribution, animation_mode)
+    cadence = effective_cadence(animation_mode, cadence)
+    if mode == "Off":
+        return plan_frames(max_frames, cadence)
+    diffused = diffused_frames(mode, max_frames, cadence, prompt_frames, parseq_keyframes)  # type: ignore[arg-type]
+    return plan_distributed(max_frames, cadence, diffused, mode)

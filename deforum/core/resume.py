@@ -43,8 +43,23 @@ def resume_point(sink: DiskFrameSink, plan: FramePlan) -> ResumePoint:
     return _resume_from_frames(sink, plan)
 
 
+def _resume_distributed(sink: DiskFrameSink, plan: FramePlan) -> ResumePoint:
+    """Keyframe distribution without a checkpoint: continue after the last diffused frame on disk (as the fork)."""
+    count = len(existing_frames(sink.outdir, sink.timestring))
+    done = [i for i, seg in enumerate(plan.segments) if seg.key_frame is not None and seg.key_frame < count]
+    if not done:
+        raise ResumeError(f"Cannot resume {sink.timestring} in {sink.outdir}: found {count} frame(s), none of them a "
+                          "diffused frame of the plan. Start a new render instead.")
+    last = plan.segments[done[-1]].key_frame
+    image = read_image(sink.outdir / frame_filename(sink.timestring, last))
+    state = FrameState(prev_img=image, generation=len(done), init_used=True, next_segment=done[-1] + 1)
+    return ResumePoint(plan, state, exact=False)
+
+
 def _resume_from_frames(sink: DiskFrameSink, plan: FramePlan) -> ResumePoint:
     """The original's resume: the last two diffused frames on disk become the cadence pair."""
+    if plan.warp_tweens:
+        return _resume_distributed(sink, plan)
     cadence = plan.cadence
     count = len(existing_frames(sink.outdir, sink.timestring))
     last = count - count % cadence

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys, build_keys
+from deforum.animation.shakify import find_shake, shake_offsets, shaken_keys
 from deforum.config.settings_io import run_record, save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
-from deforum.core.plan import FramePlan, effective_cadence, plan_frames
+from deforum.core.plan import FramePlan, plan_render
 from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
 from deforum.core.run_claim import claim_timestring
 from deforum.core.services import CancelToken, ModelService
@@ -48,7 +49,7 @@ from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
 from deforum.prompt.blend import build_interpolated_prompt_schedule
-from deforum.prompt.schedule import build_prompt_schedule, keyframe_prompt_texts
+from deforum.prompt.schedule import build_prompt_schedule, keyframe_prompt_texts, prompt_keyframes
 
 log = logging.getLogger(__name__)
 PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
@@ -157,6 +158,14 @@ def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ..
                  negative=settings.animation_prompts_negative, seed=seed)
 
 
+def settings_plan(settings: Settings, seed: int, parseq_keyframes: Sequence[int] | None = None) -> FramePlan:
+    """The frame plan of these settings: cadence, or the keyframe distribution over the prompt keyframes."""
+    anim = settings.anim
+    frames = [frame for frame, _, _ in prompt_keyframes(dict(settings.prompts), anim.max_frames - 1, seed)]
+    return plan_render(anim.max_frames, anim.animation_mode, anim.diffusion_cadence,
+                       settings.forge.keyframe_distribution, frames, parseq_keyframes)
+
+
 def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] = ()) -> RenderInputs:
     """Evaluate the schedules and prompts and plan the frames for one run."""
     anim = settings.anim
@@ -166,10 +175,37 @@ def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] 
         prompt_texts=keyframe_prompt_texts(settings.prompts, anim.max_frames,
                                            positive=settings.animation_prompts_positive,
                                            negative=settings.animation_prompts_negative, seed=seed),
-        plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
+        plan=settings_plan(settings, seed),
         base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
         preview=settings.args.motion_preview_mode,
     )
+
+
+def plan_of(settings: Settings, hooks: Sequence[RenderHook] = ()) -> FramePlan:
+    """The plan a render of these settings follows (Parseq's frames and keyframes included), rendering nothing."""
+    for hook in hooks:
+        settings = hook.adjust_settings(settings)
+    seed = max(0, settings.args.seed)
+    anim = settings.anim
+    inputs = RenderInputs(settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
+                          prompts=_prompt_schedule(settings, seed), plan=settings_plan(settings, seed),
+                          base_seed=seed, preview=True)
+    for hook in hooks:
+        inputs = hook.decorate(inputs)
+    return inputs.plan
+
+
+def with_shake(inputs: RenderInputs) -> RenderInputs:
+    """Camera Shakify on the 3D translation/rotation schedules when a keyframe distribution is on (as the fork)."""
+    s = inputs.settings
+    if not inputs.plan.warp_tweens or s.anim.animation_mode != "3D":
+        return inputs
+    shake = find_shake(s.forge.shake_name)
+    if shake is None:
+        return inputs
+    offsets = shake_offsets(shake, inputs.keys.max_frames, s.output.fps, s.forge.shake_intensity,
+                            s.forge.shake_speed)
+    return dataclasses.replace(inputs, keys=shaken_keys(inputs.keys, offsets))
 
 
 class ControlledModelService:
@@ -272,6 +308,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid, outdir=outdir)
     for hook in hooks:
         inputs = hook.decorate(inputs)
+    inputs = with_shake(inputs)
     services = with_controlnet(services, inputs)
     if uses_masks(settings):
         inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),

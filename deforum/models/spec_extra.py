@@ -56,9 +56,9 @@ UPSCALE_METHODS = ("bicubic", "nearest-exact", "bilinear", "area", "bislerp")
 
 FORGE_FIELDS: tuple[FieldSpec, ...] = (
     F("scheduler", STR, "Automatic"),
-    F("keyframe_distribution", CHOICE, "Keyframes Only", choices=KEYFRAME_DISTRIBUTIONS),
+    F("keyframe_distribution", CHOICE, "Off", choices=KEYFRAME_DISTRIBUTIONS),
     F("wan_prompts", MAPPING, {}),
-    F("shake_name", LOOSE_CHOICE, "INVESTIGATION", choices=SHAKE_NAMES),
+    F("shake_name", LOOSE_CHOICE, "NONE", choices=SHAKE_NAMES),
     F("shake_intensity", FLOAT, 1.0, minimum=0),
     F("shake_speed", FLOAT, 1.0, minimum=0),
     F("keyframe_strength_schedule", SCHEDULE, "0: (0.20)"),

@@ -18,6 +18,7 @@ import numpy as np
 
 from deforum.animation.keys import NUMERIC_SCHEDULE_KEYS, STRING_SCHEDULE_KEYS, AnimationKeys
 from deforum.core.inputs import RenderInputs
+from deforum.core.run import settings_plan
 from deforum.models.settings import Settings
 from deforum.prompt.schedule import expand_backticks, split_negative
 
@@ -103,6 +104,15 @@ def _option(options: Mapping[str, Any], name: str) -> int | float | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _keyframes(data: Mapping[str, Any]) -> tuple[int, ...]:
+    """The frames of the manifest's `keyframes` list (keyframe distribution diffuses them), sorted."""
+    entries = data.get("keyframes")
+    if not isinstance(entries, list):
+        return ()
+    frames = [entry.get("frame") for entry in entries if isinstance(entry, Mapping)]
+    return tuple(sorted({int(f) for f in frames if isinstance(f, int | float) and not isinstance(f, bool)}))
+
+
 @dataclass(frozen=True)
 class ParseqManifest:
     """The parts of a manifest Deforum reads: rendered frames and the output fps and cadence options."""
@@ -110,6 +120,7 @@ class ParseqManifest:
     frames: tuple[Mapping[str, Any], ...]
     fps: int | float | None = None
     cadence: int | float | None = None
+    keyframes: tuple[int, ...] = ()
 
     @classmethod
     def parse(cls, value: str) -> ParseqManifest:
@@ -125,7 +136,7 @@ class ParseqManifest:
         if len(set(numbers)) != len(numbers) or max(numbers) + 1 != len(numbers):
             log.warning("The Parseq manifest may have duplicated or missing frames: %d frames, highest frame %d.",
                         len(numbers), max(numbers))
-        return cls(frames, _option(options, "output_fps"), _option(options, "cadence"))
+        return cls(frames, _option(options, "output_fps"), _option(options, "cadence"), _keyframes(data))
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -253,10 +264,14 @@ class ParseqHook:
     def decorate(self, inputs: RenderInputs) -> RenderInputs:
         """The inputs with the manifest's schedules and (when it has them) prompts."""
         keys = parseq_keys(inputs.keys, self.manifest, self.use_deltas)
-        if not self.manifest.manages(PROMPT_FIELD):
-            return dataclasses.replace(inputs, keys=keys)
-        return dataclasses.replace(inputs, keys=keys, prompts=parseq_prompts(self.manifest, keys.max_frames,
-                                   inputs.base_seed), prompt_texts=self.manifest.texts(PROMPT_FIELD, keys.max_frames))
+        prompts, prompt_texts = inputs.prompts, inputs.prompt_texts
+        if self.manifest.manages(PROMPT_FIELD):
+            prompts = parseq_prompts(self.manifest, keys.max_frames, inputs.base_seed)
+            prompt_texts = self.manifest.texts(PROMPT_FIELD, keys.max_frames)
+        plan = inputs.plan
+        if plan.warp_tweens and self.manifest.keyframes:
+            plan = settings_plan(inputs.settings, inputs.base_seed, self.manifest.keyframes)
+        return dataclasses.replace(inputs, keys=keys, prompts=prompts, prompt_texts=prompt_texts, plan=plan)
 
     def table(self, settings: Settings) -> str:
         """Which schedules (by Deforum key), prompts, frame count, fps and cadence come from Parseq or Deforum."""

@@ -37,7 +37,30 @@ INSTRUCTION = (
     "alone, without quotes or comments."
 )
 
+INSTRUCTION_ZH = (
+    "你为文生视频模型撰写提示词。把用户的提示词改写成一段生动的中文描述，不超过80字：保留其中提到的所有主体和风格，"
+    "补充场景、光线、色彩以及物体如何运动的具体细节；只有当提示词提到镜头时才描述镜头。只回复改写后的提示词，"
+    "不要加引号或说明。"
+)
+INSTRUCTIONS = {"English": INSTRUCTION, "Chinese": INSTRUCTION_ZH}
+LANGUAGE_ALIASES = {"en": "English", "english": "English", "zh": "Chinese", "chinese": "Chinese", "中文": "Chinese"}
+
 Enhance = Callable[[str], str]
+
+
+def answer_language(language: str) -> str:
+    """'English' or 'Chinese' from wan_qwen_language (en/zh accepted); anything else is an error naming it."""
+    name = LANGUAGE_ALIASES.get(str(language).strip().lower())
+    if name is None:
+        raise ValueError(f"Setting 'wan_qwen_language': {language!r} is not a language the enhancement answers in; "
+                         "choose English or Chinese.")
+    return name
+
+
+def chat_messages(prompt: str, language: str = "English") -> list[dict[str, str]]:
+    """The system instruction (in the answer's language) and the user's prompt."""
+    return [{"role": "system", "content": INSTRUCTIONS[answer_language(language)]},
+            {"role": "user", "content": prompt}]
 
 
 class PromptModelMissing(WeightsMissing):
@@ -111,16 +134,18 @@ def _find_qwen(choice: str, models_dir: str | os.PathLike[str] | None) -> Path:
 class PromptEnhancer:
     """A loaded instruction model that rewrites one prompt at a time (greedy decoding: same prompt, same answer)."""
 
-    def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int = MAX_NEW_TOKENS) -> None:
-        """Wrap a causal LM and its tokenizer (with a chat template)."""
+    def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int = MAX_NEW_TOKENS,
+                 language: str = "English") -> None:
+        """Wrap a causal LM and its tokenizer (with a chat template); answers come in `language`."""
         self.model, self.tokenizer, self.max_new_tokens = model, tokenizer, max_new_tokens
+        self.language = answer_language(language)
 
     def __call__(self, prompt: str) -> str:
         """The enhanced prompt ('' when the model produced nothing)."""
         import torch
 
-        messages = [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": prompt}]
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        text = self.tokenizer.apply_chat_template(chat_messages(prompt, self.language), tokenize=False,
+                                                  add_generation_prompt=True)
         inputs = self.tokenizer(text, return_tensors="pt").to(self.model.device)
         with torch.inference_mode():
             output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
@@ -129,8 +154,9 @@ class PromptEnhancer:
         return " ".join(answer.split()).strip().strip('"')
 
 
-def load_enhancer(folder: str | os.PathLike[str], *, device: str | None = None) -> PromptEnhancer:
-    """Load a Qwen2.5 instruct model from a local folder (bf16 on CUDA, fp32 on the CPU)."""
+def load_enhancer(folder: str | os.PathLike[str], *, device: str | None = None,
+                  language: str = "English") -> PromptEnhancer:
+    """Load a Qwen2.5 instruct model from a local folder (bf16 on CUDA, fp32 on the CPU), answering in `language`."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -138,7 +164,7 @@ def load_enhancer(folder: str | os.PathLike[str], *, device: str | None = None) 
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True).to(device).eval()
-    return PromptEnhancer(model, tokenizer)
+    return PromptEnhancer(model, tokenizer, language=language)
 
 
 def enhance_prompts(prompts: Mapping[str, str], enhance: Enhance) -> dict[str, str]:

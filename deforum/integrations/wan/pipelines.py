@@ -15,6 +15,7 @@ from deforum.config.weights import default_device
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import PIPELINE_KINDS, WanModel, WanModelError, WanModels
 from deforum.integrations.wan.plan import WanClip, WanPlan
+from deforum.integrations.wan.seams import AUTO_ATTENTION, apply_attention_mode
 from deforum.media.frames_io import to_pil
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,9 @@ def load_pipeline(model: WanModel, *, device: str | None = None, shared: dict[st
     return pipe
 
 
-def default_loader(models: WanModels, *, device: str | None = None) -> PipelineLoader:
-    """role ('t2v' or 'i2v') → pipeline, each folder loaded once; a second model reuses the first's text encoder
-    when neither is offloaded to the CPU."""
+def default_loader(models: WanModels, *, device: str | None = None, attention: str = AUTO_ATTENTION) -> PipelineLoader:
+    """role ('t2v' or 'i2v') → pipeline, each folder loaded once with the `attention` mode (wan_flash_attention_mode);
+    a second model reuses the first's text encoder when neither is offloaded to the CPU."""
     cache: dict[Path, tuple[Any, bool]] = {}
     device = device or default_device(mps=False)
 
@@ -95,7 +96,9 @@ def default_loader(models: WanModels, *, device: str | None = None) -> PipelineL
             shared = {} if offload or first_offloaded else {"text_encoder": first.text_encoder,
                                                             "tokenizer": first.tokenizer}
             log.info("Wan: loading %s (%s) from %s", model.label, model.kind, model.path)
-            cache[model.path] = (load_pipeline(model, device=device, shared=shared, offload=offload), offload)
+            pipe = load_pipeline(model, device=device, shared=shared, offload=offload)
+            apply_attention_mode(pipe, attention, device)
+            cache[model.path] = (pipe, offload)
         return cache[model.path][0]
 
     return load
@@ -107,35 +110,69 @@ def _fit(image: np.ndarray, width: int, height: int) -> Image.Image:
     return pil if pil.size == (width, height) else pil.resize((width, height), Image.LANCZOS)
 
 
-def vace_inputs(image: Image.Image, num_frames: int) -> tuple[list[Image.Image], list[Image.Image]]:
-    """VACE's image-to-video inputs: the frame then grey frames, with a mask keeping the first and making the rest."""
-    size = image.size
-    video = [image, *(Image.new("RGB", size, VACE_GREY) for _ in range(num_frames - 1))]
-    mask = [Image.new("L", size, 0), *(Image.new("L", size, 255) for _ in range(num_frames - 1))]
-    return video, mask
+def vace_inputs(frames: list[Image.Image], num_frames: int,
+                last: Image.Image | None = None) -> tuple[list[Image.Image], list[Image.Image]]:
+    """VACE's inputs: the known frames then grey frames (the last one given when `last` is), with a mask keeping
+    the known frames (black) and making the rest (white)."""
+    size = frames[0].size
+    made = num_frames - len(frames) - (last is not None)
+    video = [*frames, *(Image.new("RGB", size, VACE_GREY) for _ in range(made))] + ([last] if last else [])
+    mask = [*(Image.new("L", size, 0) for _ in frames), *(Image.new("L", size, 255) for _ in range(made))]
+    return video, mask + ([Image.new("L", size, 0)] if last else [])
 
 
-def clip_arguments(pipe: Any, clip: WanClip, plan: WanPlan, image: np.ndarray | None) -> dict[str, Any]:
-    """The keyword arguments of one pipeline call: steps, guidance, size, frames, prompts, the frame to continue."""
+def conditioning_frames(pipe: Any, clip: WanClip, previous: np.ndarray | None) -> int:
+    """How many of the previous frames the pipeline continues from: VACE up to the overlap, I2V one, T2V none."""
+    if clip.mode != "i2v":
+        return 0
+    if previous is None or len(previous) == 0:
+        raise ValueError(f"Wan clip {clip.index} continues from a frame, but no frame was given.")
+    if PIPELINE_KINDS.get(type(pipe).__name__) == "vace" and clip.source == "previous":
+        return min(len(previous), clip.overlap)
+    return 1
+
+
+def clip_arguments(pipe: Any, clip: WanClip, plan: WanPlan, previous: np.ndarray | None,
+                   last: np.ndarray | None = None) -> dict[str, Any]:
+    """The keyword arguments of one pipeline call: steps, guidance, size, frames, prompts, the frames to continue
+    from (`previous`: K×H×W×3, its last ones used) and the frame to end at (`last`, first-last-frame clips)."""
     kwargs: dict[str, Any] = {
         "prompt": clip.prompt, "negative_prompt": clip.negative, "height": plan.height, "width": plan.width,
         "num_frames": clip.num_frames, "num_inference_steps": plan.steps, "guidance_scale": clip.guidance_scale,
         "output_type": "np",
     }
-    if clip.mode != "i2v":
+    used = conditioning_frames(pipe, clip, previous)
+    if used == 0:
         return kwargs
-    if image is None:
-        raise ValueError(f"Wan clip {clip.index} continues from a frame, but no frame was given.")
-    frame = _fit(image, plan.width, plan.height)
+    frames = [_fit(image, plan.width, plan.height) for image in previous[-used:]]
+    end = _fit(last, plan.width, plan.height) if last is not None else None
     kind = PIPELINE_KINDS.get(type(pipe).__name__)
     if kind == "vace":
-        video, mask = vace_inputs(frame, clip.num_frames)
+        video, mask = vace_inputs(frames, clip.num_frames, end)
         kwargs.update(video=video, mask=mask, conditioning_scale=clip.strength)
     elif kind == "i2v":
-        kwargs["image"] = frame
+        if end is None and needs_last_image(pipe):
+            raise WanModelError(f"Setting 'wan_i2v_model': this first-last-frame (FLF2V) model needs a last frame for "
+                                f"clip {clip.index} (frames {clip.start}-{clip.end - 1}); add a guided image at frame "
+                                f"{clip.end - 1} or {clip.end} (init_images, use_looper on) or choose an I2V or VACE "
+                                "model.")
+        kwargs.update(image=frames[-1], **({"last_image": end} if end is not None else {}))
     else:
         raise WanModelError(f"{type(pipe).__name__} cannot continue a clip from a frame; use a VACE or I2V model.")
     return kwargs
+
+
+def needs_last_image(pipe: Any) -> bool:
+    """A first-last-frame (FLF2V) transformer: its image positions hold two images, so it cannot run without one."""
+    config = getattr(getattr(pipe, "transformer", None), "config", None)
+    return getattr(config, "pos_embed_seq_len", None) is not None
+
+
+def keep_ends(frames: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the frames spread evenly, first and last kept (a first-last-frame clip keeps its last frame)."""
+    if count >= len(frames):
+        return frames
+    return frames[np.round(np.linspace(0, len(frames) - 1, count)).astype(int)]
 
 
 def _interrupt_when(cancel: CancelToken | None) -> Callable[..., dict[str, Any]]:
@@ -155,18 +192,27 @@ def to_uint8(frames: Any) -> np.ndarray:
     return np.clip(np.rint(np.asarray(frames, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
 
 
-def generate_clip(pipe: Any, clip: WanClip, plan: WanPlan, image: np.ndarray | None = None,
-                  cancel: CancelToken | None = None) -> np.ndarray | None:
-    """The clip's frames to write (length × H × W × 3 uint8), or None when cancelled during the clip."""
+def generate_clip(pipe: Any, clip: WanClip, plan: WanPlan, previous: np.ndarray | None = None,
+                  cancel: CancelToken | None = None, last: np.ndarray | None = None) -> np.ndarray | None:
+    """The clip's frames to write (length × H × W × 3 uint8), or None when cancelled during the clip.
+
+    A chained clip's frames it continued from are dropped (an init image stays frame 0); with a `last` frame
+    the written frames end on the generated last frame (spread evenly when the model made more than needed), so
+    the clip lands on its keyframe image.
+    """
     import torch
 
+    previous = previous[None] if previous is not None and previous.ndim == 3 else previous
     generator = torch.Generator("cpu").manual_seed(clip.seed)
-    result = pipe(**clip_arguments(pipe, clip, plan, image), generator=generator,
+    result = pipe(**clip_arguments(pipe, clip, plan, previous, last), generator=generator,
                   callback_on_step_end=_interrupt_when(cancel))
     if cancel is not None and cancel.cancelled:
         return None
     frames = to_uint8(result.frames[0])
-    if len(frames) < clip.skip + clip.length:
+    used = conditioning_frames(pipe, clip, previous) if clip.source == "previous" else 0
+    if len(frames) < used + clip.length:
         raise RuntimeError(f"Wan clip {clip.index}: the pipeline returned {len(frames)} frames, "
                            f"expected {clip.num_frames}.")
-    return frames[clip.skip:clip.skip + clip.length]
+    if last is not None:
+        return keep_ends(frames[used:], clip.length)
+    return frames[used:used + clip.length]

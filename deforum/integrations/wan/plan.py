@@ -12,6 +12,7 @@ from typing import Any
 from deforum.animation.keys import AnimationKeys, build_keys
 from deforum.animation.movement import describe_motion
 from deforum.animation.seeds import seed_for_generation
+from deforum.core.guided import parse_guided_images
 from deforum.models.settings import Settings, SettingsError
 from deforum.prompt.schedule import build_prompt_schedule, checked_prompts, merge_shared_prompts, prompt_keyframes
 
@@ -46,11 +47,13 @@ class WanClip:
     strength: float
     motion: str
     motion_intensity: float
+    overlap: int = 0
+    last_image: str = ""
 
     @property
     def skip(self) -> int:
-        """Generated frames dropped at the start: the first frame of a chained clip repeats the previous frame."""
-        return 1 if self.source == "previous" else 0
+        """Generated frames dropped at the start: a chained clip remakes the `overlap` frames it continues from."""
+        return self.overlap
 
     @property
     def end(self) -> int:
@@ -137,12 +140,13 @@ def keyframe_starts(prompts: Mapping[str, str], max_frames: int, seed: int) -> l
     return [0, *sorted(frames)]
 
 
-def clip_spans(starts: list[int], max_frames: int, max_clip_frames: int) -> list[tuple[int, int, int, int, int]]:
+def clip_spans(starts: list[int], max_frames: int, max_clip_frames: int,
+               overlap: int = 1) -> list[tuple[int, int, int, int, int]]:
     """(keyframe, part, parts, start, length) of every clip; a long prompt span is cut into chained parts."""
     spans = []
     for position, keyframe in enumerate(starts):
         end = starts[position + 1] if position + 1 < len(starts) else max_frames
-        lengths = split_lengths(end - keyframe, max_clip_frames - 1)
+        lengths = split_lengths(end - keyframe, max_clip_frames - overlap)
         offset = keyframe
         for part, length in enumerate(lengths, start=1):
             spans.append((keyframe, part, len(lengths), offset, length))
@@ -176,6 +180,24 @@ def _motion(settings: Settings, keys: AnimationKeys, start: int, end: int) -> tu
     return phrase, intensity
 
 
+def chain_overlap(settings: Settings) -> int:
+    """Frames a chained clip continues from and remakes: wan_frame_overlap, at least the one frame it starts at."""
+    return max(1, int(settings.forge.wan_frame_overlap))
+
+
+def keyframe_images(settings: Settings) -> dict[int, str]:
+    """Guided images (use_looper's init_images) by frame: the last frames first-last-frame clips aim at."""
+    if not settings.loop.use_looper:
+        return {}
+    guided = parse_guided_images(settings.loop.init_images, settings.anim.max_frames)
+    return dict(zip(guided.swap_frames, guided.sources, strict=True))
+
+
+def last_frame_image(images: Mapping[int, str], end: int) -> str:
+    """The image a clip ending before frame `end` aims at: the one at its last frame, else the next keyframe's."""
+    return images.get(end - 1) or images.get(end, "")
+
+
 def base_seed(settings: Settings, run_seed: int) -> int:
     """wan_seed, or the run's seed when wan_seed is -1."""
     return run_seed if settings.forge.wan_seed == -1 else int(settings.forge.wan_seed)
@@ -203,17 +225,20 @@ def plan_clips(settings: Settings, run_seed: int, *, keys: AnimationKeys | None 
     per_frame = build_prompt_schedule(prompts, anim.max_frames, positive=settings.animation_prompts_positive,
                                       negative=settings.animation_prompts_negative, seed=seed)
     continuity = settings.forge.wan_i2v_model != NO_CONTINUITY
+    overlap, images = chain_overlap(settings), keyframe_images(settings) if continuity else {}
     clips = []
-    for index, (keyframe, part, parts, start, length) in enumerate(
-            clip_spans(keyframe_starts(merged, anim.max_frames, seed), anim.max_frames, max_clip_frames)):
+    for index, (keyframe, part, parts, start, length) in enumerate(clip_spans(
+            keyframe_starts(merged, anim.max_frames, seed), anim.max_frames, max_clip_frames, overlap)):
         mode, origin = _clip_mode(settings, index, continuity)
         positive, negative = per_frame[start]
         phrase, intensity = _motion(settings, keys, start, start + length)
         guidance, strength = _guidance_and_strength(settings, keys, start)
-        clips.append(WanClip(index, keyframe, part, parts, start, length,
-                             frames_4n1(length + (origin == "previous")), mode, origin,
+        skip = overlap if origin == "previous" else 0
+        last = last_frame_image(images, start + length) if mode == "i2v" else ""
+        clips.append(WanClip(index, keyframe, part, parts, start, length, frames_4n1(length + skip), mode, origin,
                              ". ".join(text for text in (positive, phrase) if text), negative,
-                             clip_seed(settings, seed, index, start, keys), guidance, strength, phrase, intensity))
+                             clip_seed(settings, seed, index, start, keys), guidance, strength, phrase, intensity,
+                             skip, last))
     width, height = parse_resolution(settings.forge.wan_resolution)
     size = model_size(width, height)
     notes = _notes((width, height), size, clips, continuity)
@@ -242,8 +267,10 @@ def format_plan(plan: WanPlan) -> str:
     lines = [head]
     for c in plan.clips:
         part = f" part {c.part}/{c.parts}" if c.parts > 1 else ""
+        ends = f", last frame {c.last_image!r}" if c.last_image else ""
+        over = f" ({c.overlap} overlap)" if c.overlap else ""
         lines.append(f"clip {c.index}: frames {c.start}-{c.end - 1} ({c.length} written of {c.num_frames} made), "
-                     f"{c.mode} from {c.source}{part}, seed {c.seed}, guidance {c.guidance_scale:g}, "
+                     f"{c.mode} from {c.source}{over}{part}{ends}, seed {c.seed}, guidance {c.guidance_scale:g}, "
                      f"strength {c.strength:g}, motion {c.motion_intensity:.2f}: {c.prompt!r}"
                      + (f" --neg {c.negative!r}" if c.negative else ""))
     lines.extend(f"note: {note}" for note in plan.notes)

@@ -8,6 +8,7 @@ from typing import Any
 TINY_WORDS = ("<pad>", "</s>", "<unk>", "<|im_start|>", "<|im_end|>", "a", "cat", "dog", "bunny", "camera", "pans",
               "right", "left", "dollies", "forward", "zooms", "in", "slowly", "meadow", "neon", "city", ".", ",")
 TEXT_DIM = 16
+IMAGE_TOKENS = (32 // 4) ** 2 + 1
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> {% endfor %}"
                  "{% if add_generation_prompt %}<|im_start|> assistant {% endif %}")
 
@@ -44,7 +45,7 @@ def tiny_vae() -> Any:
 
 
 def _transformer(kind: str) -> Any:
-    """A one-block Wan transformer: plain (t2v), with image channels and image features (i2v), or VACE."""
+    """A one-block Wan transformer: plain (t2v), with image channels and image features (i2v, flf2v), or VACE."""
     from diffusers import WanTransformer3DModel, WanVACETransformer3DModel
 
     common = {"patch_size": (1, 2, 2), "num_attention_heads": 2, "attention_head_dim": 8, "out_channels": 16,
@@ -53,8 +54,9 @@ def _transformer(kind: str) -> Any:
     if kind == "vace":
         return WanVACETransformer3DModel(in_channels=16, num_layers=2, vace_layers=[0], vace_in_channels=96,
                                          **common).eval()
-    if kind == "i2v":
-        return WanTransformer3DModel(in_channels=36, num_layers=1, image_dim=8, **common).eval()
+    if kind in ("i2v", "flf2v"):
+        positions = {"pos_embed_seq_len": 2 * IMAGE_TOKENS} if kind == "flf2v" else {}
+        return WanTransformer3DModel(in_channels=36, num_layers=1, image_dim=8, **positions, **common).eval()
     return WanTransformer3DModel(in_channels=16, num_layers=1, **common).eval()
 
 
@@ -69,7 +71,8 @@ def _image_parts() -> dict[str, Any]:
 
 
 def tiny_wan_pipeline(kind: str = "t2v", *, seed: int = 0, text_encoder: Any = None, tokenizer: Any = None) -> Any:
-    """A random-weight WanPipeline ('t2v'), WanImageToVideoPipeline ('i2v') or WanVACEPipeline ('vace')."""
+    """A random-weight WanPipeline ('t2v'), WanImageToVideoPipeline ('i2v'; 'flf2v' with the first-last-frame
+    model's image positions for two images) or WanVACEPipeline ('vace')."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanPipeline, WanVACEPipeline
 
@@ -77,8 +80,9 @@ def tiny_wan_pipeline(kind: str = "t2v", *, seed: int = 0, text_encoder: Any = N
     parts = {"tokenizer": tokenizer or tiny_tokenizer(), "text_encoder": text_encoder or tiny_text_encoder(seed),
              "vae": tiny_vae(), "transformer": _transformer(kind),
              "scheduler": FlowMatchEulerDiscreteScheduler(shift=5.0)}
-    cls = {"t2v": WanPipeline, "i2v": WanImageToVideoPipeline, "vace": WanVACEPipeline}[kind]
-    pipe = cls(**parts, **(_image_parts() if kind == "i2v" else {}))
+    cls = {"t2v": WanPipeline, "i2v": WanImageToVideoPipeline, "flf2v": WanImageToVideoPipeline,
+           "vace": WanVACEPipeline}[kind]
+    pipe = cls(**parts, **(_image_parts() if kind in ("i2v", "flf2v") else {}))
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

@@ -122,7 +122,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
                 from deforum.integrations.wan import render_wan
 
                 return render_wan(settings, root, cancel=cancel, progress=report, timestring=timestring,
-                                  models_dir=host.models_dir(), resume=resume)
+                                  models_dir=host.models_dir(), resume=resume, postprocess=postprocess)
             services = services_for(settings, environment())
             return run_render(settings, services, root, resume=resume, cancel=cancel, progress=report,
                               timestring=timestring, subtitles=options.subtitle_params(), postprocess=postprocess,

@@ -188,7 +188,7 @@ def test_bad_enhanced_prompts_name_the_setting():
 def test_the_plan_prints_one_line_per_clip():
     text = format_plan(plan_clips(wan(), 5))
     assert text.splitlines()[0].startswith("Wan plan: 3 clip(s), 100 frames")
-    assert "clip 1: frames 40-69 (30 written of 33 made), i2v from previous, seed 6" in text
+    assert "clip 1: frames 40-69 (30 written of 33 made), i2v from previous (2 overlap), seed 6" in text
 
 
 def test_the_forge_fork_default_file_plans_one_clip_per_wan_prompt():
