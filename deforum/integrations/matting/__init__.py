@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from deforum.core.support import needs_human_matting
 from deforum.depth.network import default_device
-from deforum.integrations.matting.network import MattingNetwork
 from deforum.integrations.weights import ModelWeightsMissing, WeightsFile, find_weights_file
 from deforum.models.settings import Settings
+
+if TYPE_CHECKING:
+    from deforum.integrations.matting.network import MattingNetwork
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ class HumanMatting:
 
 def load_network(path: str | os.PathLike[str]) -> MattingNetwork:
     """An RVM ResNet-50 with the weights of ``rvm_resnet50.pth``; another file is a clear error."""
+    from deforum.integrations.matting.network import MattingNetwork  # torchvision: only when matting is used
+
     state = torch.load(str(path), map_location="cpu", weights_only=True)
     network = MattingNetwork()
     missing, unexpected = network.load_state_dict(state, strict=False)
