@@ -254,8 +254,10 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
                          subtitles=_subtitles(settings, inputs, outdir / f"{timestring}.srt", subtitles, keep_before))
     try:
         outcome = render(inputs, services, sink, cancel=cancel, progress=progress, state=state)
-    finally:
-        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
     if not outcome.cancelled:
         sink.clear_state()
     video, extra = finish_video(settings, outdir, timestring, postprocess, output)

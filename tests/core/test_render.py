@@ -149,28 +149,31 @@ def test_every_compat_file_renders_in_preview(compat_file: Path, tmp_path: Path)
 
 def test_disk_full_is_a_clear_error_and_the_run_resumes_identically(tmp_path: Path, monkeypatch) -> None:
     import errno
+    import threading
 
     from deforum.core import sink as sink_module
     from deforum.core.sink import FrameWriteError
 
     settings = small_settings(max_frames=8, diffusion_cadence=2, skip_video_creation=True)
     full = run_render(settings, preview(), tmp_path / "full", timestring="20240101000000")
-    real_write = sink_module.write_png_atomic
+    real_write = sink_module.write_png_temp
     written = []
+    lock = threading.Lock()
 
     def full_disk(path, image):
-        if len(written) == 5:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(path)
-        real_write(path, image)
+        with lock:
+            if len(written) == 5:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(path)
+        return real_write(path, image)
 
-    monkeypatch.setattr(sink_module, "write_png_atomic", full_disk)
+    monkeypatch.setattr(sink_module, "write_png_temp", full_disk)
     with pytest.raises(FrameWriteError, match="free disk space and continue with --resume 20240101000000"):
         run_render(settings, preview(), tmp_path / "part", timestring="20240101000000")
     outdir = tmp_path / "part" / "run"
     assert len(existing_frames(outdir, "20240101000000")) == 5
     assert not [p for p in outdir.iterdir() if p.name.endswith(".tmp")]
-    monkeypatch.setattr(sink_module, "write_png_atomic", real_write)
+    monkeypatch.setattr(sink_module, "write_png_temp", real_write)
     resumed = run_render(settings, preview(), tmp_path / "part", resume="20240101000000")
     for i in range(8):
         name = f"20240101000000_{i:09}.png"
