@@ -102,6 +102,9 @@ def test_cancel_then_resume_gives_identical_frames(tmp_path: Path, cadence: int)
         name = f"20240101000000_{i:09}.png"
         assert (full.outdir / name).read_bytes() == (resumed.outdir / name).read_bytes(), name
     assert count_video_frames(str(resumed.video)) == 10
+    assert count_video_frames(str(part.video)) == part.frames_written
+    # the full render's video was encoded during the render, the resumed one stitched from the frames
+    assert resumed.video.read_bytes() == full.video.read_bytes()
 
 
 def test_resume_without_a_folder_is_a_clear_error(tmp_path: Path) -> None:
