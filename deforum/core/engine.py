@@ -19,6 +19,7 @@ from deforum.core.services import CancelToken, RenderCancelled
 from deforum.core.state import FrameState
 from deforum.media.color import ColorReference, prepare_reference
 from deforum.media.flow import cadence_flow_blend, cadence_flow_start, flow_to_relative
+from deforum.media.noise import NoiseFields
 from deforum.models.generation import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ class _Loop:
         self.cancel, self.progress = cancel, progress
         self.written = 0
         self._reference: tuple[np.ndarray | None, ColorReference | None] = (None, None)
-        self.inits = InitBuilder(inputs, services.flow, self._generate_image, self._depth, self._prepared)
+        self.noise = NoiseFields()
+        self.inits = InitBuilder(inputs, services.flow, self._generate_image, self._depth, self._prepared,
+                                 self.noise)
 
     def _prepared(self, sample: np.ndarray | None) -> ColorReference | None:
         """The colour sample's histograms, computed once per sample image."""
@@ -167,6 +170,16 @@ class _Loop:
         raise BlankFrameStop(f"Frame {request.frame} stayed blank after {int(a.reroll_patience)} rerolls "
                              "(seed +1 each); try full precision in the model service.")
 
+    def _prefetch_noise(self, state: FrameState) -> None:
+        """Draw the next diffused frame's noise field in the background while this frame generates."""
+        segments, inputs = self.inputs.plan.segments, self.inputs
+        following = state.next_segment + 1
+        if following >= len(segments) or segments[following].key_frame is None:
+            return
+        params = frame_params(inputs.settings, inputs.keys, inputs.prompts, segments[following].key_frame,
+                              inputs.base_seed, state.generation + 1)
+        steps.prefetch_noise(self.noise, params, inputs.settings)
+
     def diffuse(self, frame: int, state: FrameState) -> FrameState:
         """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
@@ -175,6 +188,7 @@ class _Loop:
         if video_sample is not None:
             state = state.evolve(color_sample=video_sample)
         start = self.inits.build(frame, params, state)
+        self._prefetch_noise(state)
         request = steps.build_request(params, s, start.image, start.strength)
         image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction,
                                                            mask=start.mask))
@@ -199,7 +213,14 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
            state: FrameState | None = None) -> RenderOutcome:
     """Run the plan from `state` (a resume checkpoint) or from the start; frames written stay on cancel."""
     loop = _Loop(inputs, services, sink, cancel or CancelToken(), progress)
-    state = state or FrameState()
+    try:
+        return _run_segments(loop, inputs, sink, state or FrameState())
+    finally:
+        loop.noise.close()
+
+
+def _run_segments(loop: _Loop, inputs: RenderInputs, sink: FrameSink, state: FrameState) -> RenderOutcome:
+    """Tweens then the key frame of each segment from `state.next_segment` on, a checkpoint after each."""
     if inputs.hybrid is not None:
         inputs.hybrid.warm_flow = state.hybrid_flow
     segments = inputs.plan.segments

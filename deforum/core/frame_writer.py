@@ -14,13 +14,14 @@ log = logging.getLogger(__name__)
 Job = Callable[[], Any]
 DEFAULT_WORKERS = 2
 DEFAULT_MAX_PENDING = 4
+ORDERED_PER_JOB = 4  # a frame queues up to four ordered jobs (rename, video, .srt cue, checkpoint)
 
 
 class BackgroundWriter:
-    """Independent jobs (one file each) run on `workers` threads, at most `max_pending` queued or running at once;
-    ordered jobs run one at a time in the order given, each after the independent jobs it names. Once an ordered
-    job fails (or an independent job it waits for) no later ordered job runs: they call their `on_skip` instead,
-    so what the ordered jobs committed is a prefix."""
+    """Independent jobs (one file each) run on `workers` threads, at most `max_pending` queued or running at once
+    (four times as many ordered jobs); ordered jobs run one at a time in the order given, each after the
+    independent jobs it names. Once an ordered job fails (or an independent job it waits for) no later ordered
+    job runs: they call their `on_skip` instead, so what the ordered jobs committed is a prefix."""
 
     def __init__(self, workers: int = DEFAULT_WORKERS, max_pending: int = DEFAULT_MAX_PENDING) -> None:
         if workers < 1 or max_pending < 1:
@@ -62,7 +63,7 @@ class BackgroundWriter:
                     on_skip()
                 raise
 
-        while len(self._ordered_pending) >= self._max_pending:
+        while len(self._ordered_pending) >= ORDERED_PER_JOB * self._max_pending:
             self._ordered_pending.popleft().result()
         self._ordered_pending.append(self._ordered.submit(run))
 

@@ -8,6 +8,7 @@ another size, ffmpeg failing) breaks the pipe quietly and the run falls back to 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import subprocess
 import tempfile
@@ -27,6 +28,17 @@ from deforum.media.video import (
 )
 
 log = logging.getLogger(__name__)
+
+
+ENCODER_NICENESS = 5
+
+
+def _lower_priority(pid: int) -> None:
+    """Let the encoder yield the CPU to the render loop (POSIX; elsewhere it keeps the default priority)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + ENCODER_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 class VideoPipe:
@@ -80,6 +92,7 @@ class VideoPipe:
                    *x264_output_args(self.fps, self.crf, self.preset), self._temp]
         self._proc = subprocess.Popen([str(arg) for arg in command], stdin=subprocess.PIPE,
                                       stdout=subprocess.DEVNULL, stderr=self._stderr)
+        _lower_priority(self._proc.pid)
 
     def _break(self, reason: str) -> None:
         """Stop encoding; the run will stitch the frames on disk instead."""

@@ -95,14 +95,13 @@ def test_cancel_then_resume_gives_identical_frames(tmp_path: Path, cadence: int)
     part = run_render(settings, RenderServices(model=CancelAfter(token, 2)), tmp_path / "part",
                       cancel=token, timestring="20240101000000")
     assert part.cancelled and 0 < part.frames_written < 10
-    assert part.video is not None
+    assert part.video is not None and count_video_frames(str(part.video)) == part.frames_written
     resumed = run_render(settings, preview(), tmp_path / "part", resume="20240101000000")
     assert not resumed.cancelled
     for i in range(10):
         name = f"20240101000000_{i:09}.png"
         assert (full.outdir / name).read_bytes() == (resumed.outdir / name).read_bytes(), name
     assert count_video_frames(str(resumed.video)) == 10
-    assert count_video_frames(str(part.video)) == part.frames_written
     # the full render's video was encoded during the render, the resumed one stitched from the frames
     assert resumed.video.read_bytes() == full.video.read_bytes()
 
@@ -215,3 +214,13 @@ def test_output_options_record_the_model_and_encode_the_video(tmp_path: Path) ->
     saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
     assert (saved["sd_model_name"], saved["sd_model_hash"]) == ("tiny.safetensors", "abc123")
     assert count_video_frames(str(result.video)) == 3
+
+
+def test_each_noise_field_is_drawn_once_ahead_of_its_frame(tmp_path: Path, monkeypatch) -> None:
+    from deforum.media import noise
+
+    calls = []
+    real = noise.noise_field
+    monkeypatch.setattr(noise, "noise_field", lambda *args, **kwargs: calls.append(args[2]) or real(*args, **kwargs))
+    render(tmp_path, max_frames=6, diffusion_cadence=1, skip_video_creation=True, animation_mode="2D")
+    assert len(calls) == 5 and len(set(calls)) == 5
