@@ -79,7 +79,7 @@ def prepare_init(image: np.ndarray, params: FrameParams, settings: Settings, *,
                  noise_mask: np.ndarray | None = None, sharpen_mask: np.ndarray | None = None,
                  fields: NoiseFields | None = None) -> np.ndarray:
     """Contrast, anti-blur and noise on the warped, colour-matched previous frame: the next init image."""
-    contrasted = apply_contrast(image, params.contrast)
+    contrasted = image if params.contrast == 1 else apply_contrast(image, params.contrast)  # no copy: never changed
     if params.amount > 0:
         contrasted = unsharp_mask(contrasted, params.kernel, params.sigma, params.amount, params.threshold,
                                   mask=sharpen_mask)
