@@ -205,7 +205,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200, help="frames per preview render (default 200)")
     parser.add_argument("--stub-frames", type=int, default=40, help="frames per stub-model render (default 40)")
-    parser.add_argument("--compare-tree", type=Path, help="another checkout whose `make demo` render to time")
+    parser.add_argument("--compare-tree", type=Path, default=os.environ.get("DEFORUM_COMPARE_TREE"),
+                        help="another checkout whose `make demo` render to time (default $DEFORUM_COMPARE_TREE)")
     parser.add_argument("--skip-long", action="store_true", help="skip the 5,000-frame RSS render")
     parser.add_argument("--model", help="a local checkpoint (e.g. SD-Turbo) for the overhead rows instead of the stub")
     parser.add_argument("--steps", type=int, default=4, help="sampling steps with --model (default 4)")
