@@ -139,20 +139,10 @@ def _temp_sibling(path: Path, suffix: str) -> Iterator[Path]:
             temp.unlink()
 
 
-def stitch_video(
-    frames_pattern: str,
-    out_path: str,
-    fps: float,
-    *,
-    start_number: int = 0,
-    frame_count: int | None = None,
-    crf: int = 17,
-    preset: str = "slow",
-    soundtrack: str | None = None,
-    subtitles: str | None = None,
-    progress: Progress | None = None,
-    ffmpeg: str | None = None,
-) -> VideoResult:
+def stitch_video(frames_pattern: str, out_path: str, fps: float, *, start_number: int = 0,
+                 frame_count: int | None = None, crf: int = 17, preset: str = "slow", soundtrack: str | None = None,
+                 subtitles: str | None = None, progress: Progress | None = None,
+                 ffmpeg: str | None = None) -> VideoResult:
     """Encode a `%09d` frame sequence to a browser-playable H.264/yuv420p MP4, then mux soundtrack and subtitles."""
     _check_frames(frames_pattern, start_number, fps)
     target = Path(out_path)
