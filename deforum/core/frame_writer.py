@@ -32,6 +32,7 @@ class BackgroundWriter:
         self._ordered_pending: deque[Future[Any]] = deque()
         self._max_pending = max_pending
         self._failed = False
+        self._raised: list[BaseException] = []
 
     def submit(self, job: Job) -> Future[Any]:
         """Queue an independent job; waits while the queue is full; raises the error of an earlier job."""
@@ -75,10 +76,14 @@ class BackgroundWriter:
         """Forget the jobs that succeeded; raise the error of the first that failed."""
         for queue in (self._pending, self._ordered_pending):
             while queue and queue[0].done():
+                error = queue[0].exception()
+                if error is not None:
+                    self._raised.append(error)
                 queue.popleft().result()
             failed = next((future for future in queue if future.done() and future.exception() is not None), None)
             if failed is not None:
                 queue.remove(failed)
+                self._raised.append(failed.exception())
                 failed.result()
 
     def drain(self) -> None:
@@ -95,12 +100,14 @@ class BackgroundWriter:
             self._shutdown()
 
     def abort(self) -> None:
-        """Finish the queued jobs without raising (their errors are logged) and stop the threads."""
+        """Finish the queued jobs without raising (errors not raised before are logged) and stop the threads."""
+        raised_before = list(self._raised)
         while self._pending or self._ordered_pending:
             try:
                 self.drain()
             except Exception as err:  # noqa: BLE001 - reported, the render's own error is the one raised
-                log.warning("A background write failed while the render was stopping: %s", err)
+                if not any(err is raised for raised in raised_before):
+                    log.warning("A background write failed while the render was stopping: %s", err)
         self._shutdown()
 
     def _shutdown(self) -> None:
