@@ -10,6 +10,13 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
+GPU_CHECKS = (
+    "HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_render.py --model PATH/TO/sd_turbo.safetensors --steps 4 "
+    "--skip-long  # the render loop's overhead around a real 4-step model",
+    "HF_HUB_OFFLINE=1 DEFORUM_MODELS_DIR=/path/to/models .venv/bin/python bench/bench_depth.py --all --device cuda "
+    "--repeats 20",
+    ".venv/bin/python bench/bench_interpolation.py --device cuda --pairs 32 --upscale --all",
+)
 
 
 def machine_description() -> str:
@@ -32,6 +39,7 @@ def main() -> int:
         failed += done.returncode != 0
         results[script.stem] = {"returncode": done.returncode, "output": body}
         sections.append(f"## {script.stem}\n\n{body}\n")
+    sections.append("## When a GPU is at hand\n\n" + "\n".join(f"    {command}" for command in GPU_CHECKS) + "\n")
     (BENCH_DIR / "results.md").write_text("\n".join(sections), encoding="utf-8")
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"wrote {BENCH_DIR / 'results.md'}")

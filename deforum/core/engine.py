@@ -20,6 +20,7 @@ from deforum.core.services import CancelToken, RenderCancelled
 from deforum.core.state import FrameState
 from deforum.media.color import ColorReference, prepare_reference
 from deforum.media.flow import cadence_flow_blend, cadence_flow_start, flow_to_relative
+from deforum.media.noise import NoiseFields
 from deforum.models.generation import GenerationRequest
 from deforum.models.modes import traits
 
@@ -69,7 +70,9 @@ class _Loop:
         self.cancel, self.progress = cancel, progress
         self.written = 0
         self._reference: tuple[np.ndarray | None, ColorReference | None] = (None, None)
-        self.inits = InitBuilder(inputs, services.flow, self._generate_image, self._depth, self._prepared)
+        self.noise = NoiseFields()
+        self.inits = InitBuilder(inputs, services.flow, self._generate_image, self._depth, self._prepared,
+                                 self.noise)
 
     def _prepared(self, sample: np.ndarray | None) -> ColorReference | None:
         """The colour sample's histograms, computed once per sample image."""
@@ -120,8 +123,9 @@ class _Loop:
             moved = steps.warp(image, s, keys, frame, depth)
             if hybrid is not None:
                 key = segment.key_frame if segment.key_frame is not None else self.inputs.plan.max_frames - 1
-                _, moved = hybrid.tween_motion(frame, None, moved, keys, schedule_frame=key, advance_prev=False,
-                                               advance_next=True, prev_image=image)
+                _, moved, warm = hybrid.tween_motion(frame, None, moved, keys, schedule_frame=key, advance_prev=False,
+                                                     advance_next=True, prev_image=image, warm=state.hybrid_flow)
+                state = state.evolve(hybrid_flow=warm)
             image = self._overlay(frame, steps.grayscale_if(moved, s), None)
             state = state.evolve(prev_img=image)
             self._emit(frame, image, depth, seed, segment.tween_value(frame))
@@ -189,6 +193,16 @@ class _Loop:
         raise BlankFrameStop(f"Frame {request.frame} stayed blank after {int(a.reroll_patience)} rerolls "
                              "(seed +1 each); try full precision in the model service.")
 
+    def _prefetch_noise(self, state: FrameState) -> None:
+        """Draw the next diffused frame's noise field in the background while this frame generates."""
+        segments, inputs = self.inputs.plan.segments, self.inputs
+        following = state.next_segment + 1
+        if following >= len(segments) or segments[following].key_frame is None:
+            return
+        params = frame_params(inputs.settings, inputs.keys, inputs.prompts, segments[following].key_frame,
+                              inputs.base_seed, state.generation + 1)
+        steps.prefetch_noise(self.noise, params, inputs.settings)
+
     def diffuse(self, frame: int, state: FrameState, strength_key: str = "strength_schedule") -> FrameState:
         """Prepare the init image, generate this frame, update the colour sample and the cadence pair."""
         s, inputs = self.inputs.settings, self.inputs
@@ -200,6 +214,7 @@ class _Loop:
         if video_sample is not None:
             state = state.evolve(color_sample=video_sample)
         start = self.inits.build(frame, params, state)
+        self._prefetch_noise(state)
         request = steps.build_request(params, s, start.image, start.strength)
         image = self._generate_checked(dataclasses.replace(request, color_correction=start.color_correction,
                                                            mask=start.mask))
@@ -226,7 +241,14 @@ def render(inputs: RenderInputs, services: RenderServices, sink: FrameSink, *,
            state: FrameState | None = None) -> RenderOutcome:
     """Run the plan from `state` (a resume checkpoint) or from the start; frames written stay on cancel."""
     loop = _Loop(inputs, services, sink, cancel or CancelToken(), progress)
-    state = state or FrameState()
+    try:
+        return _run_segments(loop, inputs, sink, state or FrameState())
+    finally:
+        loop.noise.close()
+
+
+def _run_segments(loop: _Loop, inputs: RenderInputs, sink: FrameSink, state: FrameState) -> RenderOutcome:
+    """Tweens then the key frame of each segment from `state.next_segment` on, a checkpoint after each."""
     segments = inputs.plan.segments
     for index in range(state.next_segment, len(segments)):
         if loop.cancel.cancelled:

@@ -16,6 +16,7 @@ from deforum.core.services import FlowEstimator
 from deforum.core.state import FrameState
 from deforum.media.color import ColorReference
 from deforum.media.frames_io import load_image_source
+from deforum.media.noise import NoiseFields
 from deforum.models.generation import GenerationRequest
 from deforum.models.modes import traits
 
@@ -41,8 +42,8 @@ class InitBuilder:
     """Builds each diffused frame's FrameInit from the render inputs and the current state."""
 
     def __init__(self, inputs: RenderInputs, flow: FlowEstimator | None, generate: Generate, depth: Depth,
-                 prepared: Prepared) -> None:
-        self.inputs, self.flow = inputs, flow
+                 prepared: Prepared, noise: NoiseFields | None = None) -> None:
+        self.inputs, self.flow, self.noise = inputs, flow, noise
         self.generate, self.depth, self.prepared = generate, depth, prepared
         settings = inputs.settings
         looping = settings.loop.use_looper and traits(settings.anim.animation_mode).camera_motion
@@ -103,7 +104,8 @@ class InitBuilder:
         warped = steps.grayscale_if(warped, s)
         noise_mask = masks.noise_mask(frame, warped) if masks else None
         sharpen_mask = masks.init_alpha if masks and masks.use_mask else None
-        init = steps.prepare_init(warped, params, s, noise_mask=noise_mask, sharpen_mask=sharpen_mask)
+        init = steps.prepare_init(warped, params, s, noise_mask=noise_mask, sharpen_mask=sharpen_mask,
+                                  fields=self.noise)
         mask = masks.generation_mask(frame, init, composed=True) if masks else None
         if self.inputs.preview or params.strength <= 0:
             return init, sample, mask, flow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -12,12 +14,20 @@ from deforum.models.generation import GeneratedImage, GenerationRequest
 RECT_THICKNESS = 2
 
 
-def mock_generation(init_image: np.ndarray, denoising_strength: float) -> np.ndarray:
-    """The original's preview 'generation': the init image blended with a white rectangle by the denoising strength."""
-    height, width = init_image.shape[:2]
-    overlay = np.zeros_like(init_image)
+@functools.lru_cache(maxsize=4)
+def _rectangle_overlay(shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """The preview's white rectangle outline on black, for frames of `shape` (read-only, drawn once per size)."""
+    height, width = shape[:2]
+    overlay = np.zeros(shape, dtype)
     cv2.rectangle(overlay, (int(height / 3), int(width / 3)), (int(height - height / 3), int(width - width / 3)),
                   (255, 255, 255), RECT_THICKNESS)
+    overlay.flags.writeable = False
+    return overlay
+
+
+def mock_generation(init_image: np.ndarray, denoising_strength: float) -> np.ndarray:
+    """The original's preview 'generation': the init image blended with a white rectangle by the denoising strength."""
+    overlay = _rectangle_overlay(init_image.shape, init_image.dtype.str)
     strength = float(denoising_strength)
     return cv2.addWeighted(init_image, 1.0 - strength, overlay, strength, 0)
 

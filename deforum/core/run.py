@@ -15,7 +15,7 @@ import numpy as np
 from deforum.animation.keys import AnimationKeys, build_keys
 from deforum.animation.shakify import find_shake, shake_offsets, shaken_keys
 from deforum.config.settings_io import run_record, save
-from deforum.core.engine import ProgressCallback, render
+from deforum.core.engine import ProgressCallback, RenderOutcome, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
@@ -45,6 +45,7 @@ from deforum.media.video import (
     resolve_soundtrack,
     stitch_video,
 )
+from deforum.media.video_pipe import VideoPipe
 from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
@@ -321,33 +322,58 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     save(run_record(settings, seed=seed, batch_name=batch_name), outdir / f"{timestring}_settings.txt", shape="run",
          model_name=output.model_name, model_hash=output.model_hash)
     keep_before = first_pending_frame(inputs.plan, state) if resume else None
+    pipe = None if resume else video_pipe(settings, outdir / f"{timestring}.mp4", output)
     sink = DiskFrameSink(outdir, timestring, depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True),
-                         subtitles=_subtitles(settings, inputs, outdir / f"{timestring}.srt", subtitles, keep_before))
-    try:
-        outcome = render(inputs, services, sink, cancel=cancel, progress=progress, state=state)
-    finally:
-        sink.close()
-    if not outcome.cancelled:
-        sink.clear_state()
-    video, extra = finish_video(settings, outdir, timestring, postprocess, output)
+                         subtitles=_subtitles(settings, inputs, outdir / f"{timestring}.srt", subtitles, keep_before),
+                         video=pipe)
+    outcome = render_to_sink(inputs, services, sink, pipe, cancel=cancel, progress=progress, state=state)
+    video, extra = finish_video(settings, outdir, timestring, postprocess, output, piped=pipe)
     return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video, extra)
 
 
+def video_pipe(settings: Settings, path: Path, output: OutputOptions) -> VideoPipe | None:
+    """The video encoder fed during the render, unless video creation is skipped."""
+    if settings.output.skip_video_creation:
+        return None
+    return VideoPipe(path, settings.output.fps, crf=output.crf, preset=output.preset, ffmpeg=output.ffmpeg)
+
+
+def render_to_sink(inputs: RenderInputs, services: RenderServices, sink: DiskFrameSink, pipe: VideoPipe | None, *,
+                   cancel: CancelToken | None, progress: ProgressCallback | None, state: FrameState) -> RenderOutcome:
+    """Render into the sink and finish its writes (their first error is raised); the checkpoint goes on success."""
+    try:
+        outcome = render(inputs, services, sink, cancel=cancel, progress=progress, state=state)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        if pipe is not None:
+            pipe.abort()
+        raise
+    if not outcome.cancelled:
+        sink.clear_state()
+    return outcome
+
+
 def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess: PostProcess | None = None,
-                 output: OutputOptions | None = None) -> tuple[Path | None, tuple[Path, ...]]:
-    """Stitch the frames that exist (0..n without gaps) into `<timestring>.mp4`, then gif, post-processing
-    (upscaling, interpolation) and clean-up; returns the video and the extra videos."""
+                 output: OutputOptions | None = None, *,
+                 piped: VideoPipe | None = None) -> tuple[Path | None, tuple[Path, ...]]:
+    """`<timestring>.mp4` of the frames that exist (0..n without gaps): the one encoded during the render (`piped`)
+    when it holds exactly those frames, else stitched from them; then gif, post-processing (upscaling,
+    interpolation) and clean-up; returns the video and the extra videos."""
     out = settings.output
     frames = existing_frames(outdir, timestring)
     count = next((i for i, f in enumerate(frames) if f != i), len(frames))
     if out.skip_video_creation or count == 0:
+        if piped is not None:
+            piped.abort()
         return None, ()
     pattern = frames_pattern(outdir, f"{timestring}_%09d.png")
     soundtrack = resolve_soundtrack(out.add_soundtrack, out.soundtrack_path, settings.anim.video_init_path)
     video = outdir / f"{timestring}.mp4"
     output = output or OutputOptions()
-    stitch_video(pattern, str(video), out.fps, frame_count=count, soundtrack=soundtrack, crf=output.crf,
-                 preset=output.preset, ffmpeg=output.ffmpeg)
+    if piped is None or piped.finish(count, soundtrack=soundtrack) is None:
+        stitch_video(pattern, str(video), out.fps, frame_count=count, soundtrack=soundtrack, crf=output.crf,
+                     preset=output.preset, ffmpeg=output.ffmpeg)
     if out.make_gif:
         make_gif(pattern, str(outdir / f"{timestring}.gif"), out.fps, ffmpeg=output.ffmpeg)
     extra = tuple(postprocess(settings, outdir, timestring, video)) if postprocess else ()

@@ -1,16 +1,29 @@
-"""DiskFrameSink: frames, depth maps and resume checkpoints in the run's output folder."""
+"""DiskFrameSink: frames, depth maps, .srt cues, the video feed and resume checkpoints in the run's output folder,
+written in the background (BackgroundWriter); a checkpoint is written only once the frames before it are durable."""
 
 from __future__ import annotations
 
+import functools
 import os
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from deforum.config.settings_io import write_file_atomic
+from deforum.core.frame_writer import BackgroundWriter
 from deforum.core.state import FrameState, state_from_arrays, state_to_arrays
 from deforum.core.subtitles import FrameSubtitles
-from deforum.media.frames_io import depth_filename, frame_filename, write_png_atomic
+from deforum.media.frames_io import (
+    depth_filename,
+    discard_temp,
+    frame_filename,
+    fsync_folder,
+    replace_from_temp,
+    write_png_atomic,
+    write_png_temp,
+)
 
 
 class FrameWriteError(OSError):
@@ -33,47 +46,104 @@ def depth_to_png(depth: np.ndarray, larger_is_nearer: bool = True) -> np.ndarray
     return np.repeat(grey[..., None], 3, axis=2)
 
 
+class VideoFeed(Protocol):
+    """A video encoder fed the finished frames in order (see media.video_pipe.VideoPipe)."""
+
+    def write(self, frame: int, image: np.ndarray) -> None:
+        """Encode one frame."""
+        ...
+
+
+def frame_write_error(err: OSError, frame: int, path: Path, timestring: str) -> FrameWriteError:
+    """The error of a failed frame write: what failed, that earlier frames are intact, how to continue."""
+    return FrameWriteError(err.errno, f"Could not write frame {frame} to {path}: {err.strerror or err}. "
+                           f"The frames before it are complete; free disk space and continue with "
+                           f"--resume {timestring}.")
+
+
+def discard_written_temp(future: Future[Path]) -> None:
+    """Remove the temp file of a frame write that will not be renamed into place."""
+    if future.exception() is None:
+        discard_temp(future.result())
+
+
+def write_depth_file(path: Path, depth: np.ndarray, larger_is_nearer: bool) -> None:
+    """Write one depth map as a grey PNG atomically."""
+    write_png_atomic(path, depth_to_png(depth, larger_is_nearer), sync_folder=False)
+
+
+def write_checkpoint(outdir: Path, timestring: str, arrays: dict[str, np.ndarray]) -> None:
+    """Make the renames of the frames before it durable (one folder sync), then write the checkpoint atomically;
+    a full disk is a FrameWriteError saying the frames are complete and how to continue."""
+    path = checkpoint_path(outdir, timestring)
+    try:
+        fsync_folder(outdir)
+        write_file_atomic(path, lambda stream: np.savez(stream, **arrays))
+    except OSError as err:
+        raise FrameWriteError(err.errno, f"Could not write the resume checkpoint {path}: {err.strerror or err}. "
+                              f"The frames written so far are complete; free disk space in {outdir} and "
+                              f"continue with --resume {timestring}.") from err
+
+
 class DiskFrameSink:
-    """Writes `<timestring>_<frame:09>.png` atomically, depth maps, and a checkpoint after each segment."""
+    """Writes `<timestring>_<frame:09>.png` atomically, depth maps, and a checkpoint after each segment, in the
+    background; the arrays handed over are kept until written (the render loop never changes them in place)."""
 
     def __init__(self, outdir: str | os.PathLike, timestring: str, *, depth_larger_is_nearer: bool = True,
-                 subtitles: FrameSubtitles | None = None) -> None:
+                 subtitles: FrameSubtitles | None = None, video: VideoFeed | None = None) -> None:
         self.outdir = Path(outdir)
         self.timestring = timestring
         self.depth_larger_is_nearer = depth_larger_is_nearer
         self.subtitles = subtitles
+        self.video = video
+        self._writer: BackgroundWriter | None = None
         self.outdir.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def writer(self) -> BackgroundWriter:
+        """The background writer, started on the first write."""
+        if self._writer is None:
+            self._writer = BackgroundWriter()
+        return self._writer
+
     def write_frame(self, frame: int, image: np.ndarray) -> None:
-        """Write one frame PNG atomically; a failed write says what to do and that earlier frames are intact."""
+        """Queue one frame PNG (encoded in parallel, renamed into place in frame order) and its video feed; raises
+        the error of an earlier write."""
         path = self.outdir / frame_filename(self.timestring, frame)
-        try:
-            write_png_atomic(path, image)
-        except OSError as err:
-            raise FrameWriteError(err.errno, f"Could not write frame {frame} to {path}: {err.strerror or err}. "
-                                  f"The frames before it are complete; free disk space and continue with "
-                                  f"--resume {self.timestring}.") from err
+
+        def encode() -> Path:
+            try:
+                return write_png_temp(path, image)
+            except OSError as err:
+                raise frame_write_error(err, frame, path, self.timestring) from err
+
+        def commit() -> None:
+            try:
+                replace_from_temp(written.result(), path)
+            except OSError as err:
+                raise frame_write_error(err, frame, path, self.timestring) from err
+
+        written = self.writer.submit(encode)
+        self.writer.submit_ordered(commit, after=(written,), on_skip=functools.partial(discard_written_temp, written))
+        if self.video is not None:
+            self.writer.submit_ordered(functools.partial(self.video.write, frame, image))
 
     def write_info(self, frame: int, seed: int, tween: float | None) -> None:
-        """Add the frame's cue to the .srt when subtitles are on."""
+        """Queue the frame's cue for the .srt when subtitles are on."""
         if self.subtitles is not None:
-            self.subtitles.write(frame, seed, tween)
+            self.writer.submit_ordered(functools.partial(self.subtitles.write, frame, seed, tween))
 
     def write_depth(self, frame: int, depth: np.ndarray) -> None:
-        """Write one depth map PNG atomically."""
-        grey = depth_to_png(depth, self.depth_larger_is_nearer)
-        write_png_atomic(self.outdir / depth_filename(self.timestring, frame), grey)
+        """Queue one depth map PNG."""
+        path = self.outdir / depth_filename(self.timestring, frame)
+        self.writer.submit(functools.partial(write_depth_file, path, depth, self.depth_larger_is_nearer))
 
     def save_state(self, state: FrameState) -> None:
-        """Write the resume checkpoint atomically (uncompressed: it is rewritten after every segment)."""
+        """Queue the resume checkpoint, written once every file queued before it is written (uncompressed: it is
+        rewritten after every segment)."""
         arrays = state_to_arrays(state)
-        path = checkpoint_path(self.outdir, self.timestring)
-        try:
-            write_file_atomic(path, lambda stream: np.savez(stream, **arrays))
-        except OSError as err:
-            raise FrameWriteError(err.errno, f"Could not write the resume checkpoint {path}: {err.strerror or err}. "
-                                  f"The frames written so far are complete; free disk space in {self.outdir} and "
-                                  f"continue with --resume {self.timestring}.") from err
+        self.writer.submit_ordered(functools.partial(write_checkpoint, self.outdir, self.timestring, arrays),
+                                   after=self.writer.pending())
 
     def load_state(self) -> FrameState | None:
         """The last checkpoint of this run, or None."""
@@ -88,6 +158,19 @@ class DiskFrameSink:
         checkpoint_path(self.outdir, self.timestring).unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Close the subtitles file."""
+        """Finish every queued write and close the subtitles file; raises the first write error."""
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            if self.subtitles is not None:
+                self.subtitles.close()
+
+    def abort(self) -> None:
+        """Finish the queued writes without raising (the render is already failing) and close the subtitles."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abort()
         if self.subtitles is not None:
             self.subtitles.close()

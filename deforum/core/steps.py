@@ -17,7 +17,7 @@ from deforum.media.color import (
 )
 from deforum.media.frames_io import load_image_source
 from deforum.media.image_ops import apply_contrast, blend, to_grayscale, unsharp_mask
-from deforum.media.noise import add_noise
+from deforum.media.noise import NoiseFields, add_noise
 from deforum.models.generation import GenerationRequest
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
@@ -77,16 +77,27 @@ def coherence_before_generation(image: np.ndarray, sample: np.ndarray | None, se
 
 
 def prepare_init(image: np.ndarray, params: FrameParams, settings: Settings, *,
-                 noise_mask: np.ndarray | None = None, sharpen_mask: np.ndarray | None = None) -> np.ndarray:
+                 noise_mask: np.ndarray | None = None, sharpen_mask: np.ndarray | None = None,
+                 fields: NoiseFields | None = None) -> np.ndarray:
     """Contrast, anti-blur and noise on the warped, colour-matched previous frame: the next init image."""
-    contrasted = apply_contrast(image, params.contrast)
+    contrasted = image if params.contrast == 1 else apply_contrast(image, params.contrast)  # no copy: never changed
     if params.amount > 0:
         contrasted = unsharp_mask(contrasted, params.kernel, params.sigma, params.amount, params.threshold,
                                   mask=sharpen_mask)
     anim = settings.anim
     return add_noise(contrasted, params.noise, params.seed, noise_type=anim.noise_type,
                      perlin_octaves=anim.perlin_octaves, perlin_persistence=anim.perlin_persistence,
-                     perlin_w=PERLIN_W, perlin_h=PERLIN_H, mask=noise_mask)
+                     perlin_w=PERLIN_W, perlin_h=PERLIN_H, mask=noise_mask, fields=fields)
+
+
+def prefetch_noise(fields: NoiseFields, params: FrameParams, settings: Settings) -> None:
+    """Start drawing the noise field that prepare_init will blend into the frame of `params` (2D/3D only)."""
+    anim = settings.anim
+    if anim.animation_mode not in ("2D", "3D") or params.noise == 0:
+        return
+    width, height = frame_size(settings)
+    fields.prefetch((height, width), 3, params.seed, noise_type=anim.noise_type, octaves=anim.perlin_octaves,
+                    persistence=anim.perlin_persistence, cells=(PERLIN_W, PERLIN_H))
 
 
 def coherence_after_generation(image: np.ndarray, sample: np.ndarray | None, frame: int, settings: Settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import numbers
 import os
@@ -14,12 +15,13 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 
-PNG_COMPRESS_LEVEL = 1
+PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
 TEMP_SUFFIX = ".tmp"
 PLACEHOLDER_VALUE_CHARS = 50
 MAX_BATCH_NAME_BYTES = 255
@@ -58,25 +60,69 @@ def _check_index(frame: int) -> str:
     return f"{frame:09}"
 
 
-def write_png_atomic(path: PathLike, image: ImageLike, *, compress_level: int = PNG_COMPRESS_LEVEL) -> None:
-    """Write a PNG so that `path` is either absent/old or complete: temp file in the same folder, fsync, replace."""
+def encode_png(image: ImageLike) -> bytes:
+    """8-bit PNG bytes of an H×W, H×W×3 (RGB) or H×W×4 (RGBA) uint8 array, no metadata chunks, as PIL wrote them.
+
+    OpenCV's libpng with Huffman-only deflate: the same decoded pixels as PIL's encoder at compress level 1, in
+    about half the time on rendered frames and smaller files (filtered rows compress well without match search).
+    """
+    if isinstance(image, Image.Image):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)  # any PIL mode (P, I;16...) kept as it is
+        return buffer.getvalue()
+    array = _checked_array(image)
+    if array.ndim == 3:
+        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR if array.shape[2] == 3 else cv2.COLOR_RGBA2BGRA)
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(array), PNG_PARAMS)
+    if not ok:
+        raise OSError(f"OpenCV could not encode a {array.shape} image as PNG")
+    return data.tobytes()
+
+
+def write_png_atomic(path: PathLike, image: ImageLike, *, sync_folder: bool = True) -> None:
+    """Write a PNG so that `path` is either absent/old or complete: temp file in the same folder, fsync, replace.
+
+    `sync_folder=False` leaves the folder sync (which makes the rename itself durable) to the caller, who syncs
+    once for many files.
+    """
     target = Path(path)
+    temp = write_png_temp(target, image)
+    replace_from_temp(temp, target)
+    if sync_folder:
+        fsync_folder(target.parent)
+
+
+def write_png_temp(target: Path, image: ImageLike) -> Path:
+    """Encode `image` into a new hidden temp file beside `target` and fsync it; returns the temp path."""
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
-    pil = to_pil(image)
+    data = encode_png(image)
     try:
         with open(temp, "xb") as handle:
-            pil.save(handle, format="PNG", compress_level=compress_level)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        discard_temp(temp)
+        raise
+    return temp
+
+
+def replace_from_temp(temp: Path, target: Path) -> None:
+    """Rename a finished temp file over `target` (the temp file is removed if that fails)."""
+    try:
         os.replace(temp, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        discard_temp(temp)
         raise
-    _fsync_folder(target.parent)
 
 
-def _fsync_folder(folder: Path) -> None:
+def discard_temp(temp: Path) -> None:
+    """Remove a temp file that will not be renamed into place."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+
+
+def fsync_folder(folder: PathLike) -> None:
     """Make a rename durable on POSIX; a no-op where folders cannot be opened (Windows)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -94,11 +140,16 @@ def to_pil(image: ImageLike) -> Image.Image:
     """A PIL image from a uint8 H×W, H×W×3 or H×W×4 array (or a PIL image, returned as is)."""
     if isinstance(image, Image.Image):
         return image
+    return Image.fromarray(np.ascontiguousarray(_checked_array(image)))
+
+
+def _checked_array(image: np.ndarray) -> np.ndarray:
+    """The image as an array, refused unless it is a uint8 H×W, H×W×3 or H×W×4 array."""
     array = np.asarray(image)
     if array.dtype != np.uint8:
         raise TypeError(f"expected a uint8 image array, got dtype {array.dtype}")
     if array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4)):
-        return Image.fromarray(np.ascontiguousarray(array))
+        return array
     raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {array.shape}")
 
 

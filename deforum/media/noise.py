@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -135,6 +136,64 @@ def noise_field(
     return noise.numpy()
 
 
+def frame_noise_field(shape: tuple[int, int], channels: int, seed: int, **options: Any) -> np.ndarray:
+    """The C×H×W noise of an RGB frame: a 3-channel field's planes reversed, since the original added noise to
+    its BGR frames (plane 0 on blue)."""
+    field = noise_field(shape, channels, seed, **options)
+    return np.ascontiguousarray(field[::-1]) if channels == 3 else field
+
+
+class NoiseFields:
+    """Noise computed ahead on one background thread (while the model generates), each result used once.
+
+    The noise depends only on the frame size, seed and noise settings, so the next diffused frame's noise can
+    be drawn before the frame it goes into exists: the C×H×W field and, for frames without a noise mask, its
+    H×W×C uint8 image. `field`/`image` return them when asked for exactly that, else compute them.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[tuple[Any, ...], Future[tuple[np.ndarray, np.ndarray]]] | None = None
+
+    @staticmethod
+    def _key(shape: tuple[int, int], channels: int, seed: int, options: dict[str, Any]) -> tuple[Any, ...]:
+        """What the noise depends on."""
+        return tuple(shape), int(channels), int(seed), tuple(sorted(options.items()))
+
+    def prefetch(self, shape: tuple[int, int], channels: int, seed: int, **options: Any) -> None:
+        """Start computing the noise of a coming frame (replacing any computed ahead and not used)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="deforum-noise")
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            field = frame_noise_field(shape, channels, seed, **options)
+            return field, _noise_to_uint8(field.copy())
+
+        self._ahead = (self._key(shape, channels, seed, options), self._pool.submit(compute))
+
+    def _take(self, key: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The noise computed ahead when it is for `key` (it is dropped either way)."""
+        ahead, self._ahead = self._ahead, None
+        return ahead[1].result() if ahead is not None and ahead[0] == key else None
+
+    def field(self, shape: tuple[int, int], channels: int, seed: int, **options: Any) -> np.ndarray:
+        """The C×H×W float32 field."""
+        ahead = self._take(self._key(shape, channels, seed, options))
+        return ahead[0] if ahead is not None else frame_noise_field(shape, channels, seed, **options)
+
+    def image(self, shape: tuple[int, int], channels: int, seed: int, **options: Any) -> np.ndarray:
+        """The H×W×C uint8 noise image (no mask)."""
+        ahead = self._take(self._key(shape, channels, seed, options))
+        return ahead[1] if ahead is not None else _noise_to_uint8(frame_noise_field(shape, channels, seed, **options))
+
+    def close(self) -> None:
+        """Stop the background thread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._ahead = None
+
+
 def _noise_to_uint8(noise: np.ndarray) -> np.ndarray:
     """C×H×W float32 noise around 0 → H×W×C uint8 around 127 (×0.5 + 0.5, clipped, ×255, truncated).
 
@@ -168,6 +227,7 @@ def add_noise(
     perlin_w: int = 8,
     perlin_h: int = 8,
     mask: np.ndarray | None = None,
+    fields: NoiseFields | None = None,
 ) -> np.ndarray:
     """Blend seeded noise into a uint8 H×W×C (RGB) frame: ``image·(1−amount) + noise·amount``.
 
@@ -179,12 +239,12 @@ def add_noise(
     if amount == 0:
         return image.copy()
     height, width, channels = image.shape
-    noise = noise_field(
-        (height, width), channels, seed, noise_type=noise_type, octaves=perlin_octaves,
-        persistence=perlin_persistence, cells=(int(perlin_w), int(perlin_h)),
-    )
-    if channels == 3:
-        noise = noise[::-1]
-    if mask is not None:
+    options = {"noise_type": noise_type, "octaves": perlin_octaves, "persistence": perlin_persistence,
+               "cells": (int(perlin_w), int(perlin_h))}
+    if mask is None:
+        noise_image = (fields or NoiseFields()).image((height, width), channels, seed, **options)
+    else:
+        noise = (fields or NoiseFields()).field((height, width), channels, seed, **options)
         noise *= _binary_mask(mask)
-    return cv2.addWeighted(image, 1 - amount, _noise_to_uint8(noise), amount, 0)
+        noise_image = _noise_to_uint8(noise)
+    return cv2.addWeighted(image, 1 - amount, noise_image, amount, 0)

@@ -139,20 +139,10 @@ def _temp_sibling(path: Path, suffix: str) -> Iterator[Path]:
             temp.unlink()
 
 
-def stitch_video(
-    frames_pattern: str,
-    out_path: str,
-    fps: float,
-    *,
-    start_number: int = 0,
-    frame_count: int | None = None,
-    crf: int = 17,
-    preset: str = "slow",
-    soundtrack: str | None = None,
-    subtitles: str | None = None,
-    progress: Progress | None = None,
-    ffmpeg: str | None = None,
-) -> VideoResult:
+def stitch_video(frames_pattern: str, out_path: str, fps: float, *, start_number: int = 0,
+                 frame_count: int | None = None, crf: int = 17, preset: str = "slow", soundtrack: str | None = None,
+                 subtitles: str | None = None, progress: Progress | None = None,
+                 ffmpeg: str | None = None) -> VideoResult:
     """Encode a `%09d` frame sequence to a browser-playable H.264/yuv420p MP4, then mux soundtrack and subtitles."""
     _check_frames(frames_pattern, start_number, fps)
     target = Path(out_path)
@@ -160,16 +150,28 @@ def stitch_video(
     with _temp_sibling(target, ".tmp.mp4") as temp:
         _run(
             [*_ffmpeg_cmd(ffmpeg), "-framerate", float(fps), "-pattern_type", "sequence", "-start_number", start_number,
-             "-i", frames_pattern, *limit, "-vf", EVEN_SIZE_FILTER, "-c:v", "libx264", "-pix_fmt", "yuv420p",
-             "-crf", crf, "-preset", preset, "-r", float(fps), "-movflags", "+faststart", "-f", "mp4", temp],
+             "-i", frames_pattern, *limit, *x264_output_args(fps, crf, preset), temp],
             what=f"Stitching {frames_pattern} into {target.name}",
             hint="The frames are untouched; check the ffmpeg message, the crf/preset options and free disk space.",
             progress=progress,
         )
-        warnings: list[str] = []
-        has_audio = soundtrack is not None and _mux(temp, soundtrack, "audio", warnings, ffmpeg)
-        has_subtitles = subtitles is not None and _mux(temp, subtitles, "subtitles", warnings, ffmpeg)
-        os.replace(temp, target)
+        return finish_encoded_video(temp, target, frame_count, soundtrack=soundtrack, subtitles=subtitles,
+                                    ffmpeg=ffmpeg)
+
+
+def x264_output_args(fps: float, crf: int, preset: str) -> list[str | float | int]:
+    """The H.264/yuv420p MP4 output options of every render video (even size, faststart)."""
+    return ["-vf", EVEN_SIZE_FILTER, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", crf, "-preset", preset,
+            "-r", float(fps), "-movflags", "+faststart", "-f", "mp4"]
+
+
+def finish_encoded_video(temp: Path, target: Path, frame_count: int | None, *, soundtrack: str | None = None,
+                         subtitles: str | None = None, ffmpeg: str | None = None) -> VideoResult:
+    """Mux soundtrack and subtitles into an encoded temp video, move it to `target`, check its frame count."""
+    warnings: list[str] = []
+    has_audio = soundtrack is not None and _mux(temp, soundtrack, "audio", warnings, ffmpeg)
+    has_subtitles = subtitles is not None and _mux(temp, subtitles, "subtitles", warnings, ffmpeg)
+    os.replace(temp, target)
     written = count_video_frames(str(target), ffmpeg=ffmpeg)
     if frame_count is not None and written != frame_count:
         warnings.append(f"{target.name} has {written} frames, expected {frame_count}: the frame sequence has a gap.")

@@ -194,3 +194,13 @@ def test_human_masks_without_matting_weights_name_the_file_unless_previewing(tmp
     assert matting_for(settings.replace(motion_preview_mode=True), str(tmp_path)) is None
     assert "no human masks" in caplog.text
     assert matting_for(settings.replace(hybrid_generate_human_masks="None"), str(tmp_path)) is None
+
+
+def test_a_preview_render_does_not_import_torchvision_or_dynamo(tmp_path: Path) -> None:
+    script = ("import sys\nfrom deforum.cli import main\n"
+              f"main(['render', {str(DEFAULTS)!r}, '--preview', '--outdir', {str(tmp_path)!r}, '--set', 'W=64', "
+              "'--set', 'H=64', '--set', 'max_frames=2', '--set', 'skip_video_creation=true'])\n"
+              "print(sorted(m for m in ('torchvision', 'torch._dynamo', 'torch') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['torch']"

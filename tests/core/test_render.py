@@ -95,13 +95,15 @@ def test_cancel_then_resume_gives_identical_frames(tmp_path: Path, cadence: int)
     part = run_render(settings, RenderServices(model=CancelAfter(token, 2)), tmp_path / "part",
                       cancel=token, timestring="20240101000000")
     assert part.cancelled and 0 < part.frames_written < 10
-    assert part.video is not None
+    assert part.video is not None and count_video_frames(str(part.video)) == part.frames_written
     resumed = run_render(settings, preview(), tmp_path / "part", resume="20240101000000")
     assert not resumed.cancelled
     for i in range(10):
         name = f"20240101000000_{i:09}.png"
         assert (full.outdir / name).read_bytes() == (resumed.outdir / name).read_bytes(), name
     assert count_video_frames(str(resumed.video)) == 10
+    # the full render's video was encoded during the render, the resumed one stitched from the frames
+    assert resumed.video.read_bytes() == full.video.read_bytes()
 
 
 def test_resume_without_a_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -150,28 +152,31 @@ def test_every_compat_file_renders_in_preview(compat_file: Path, tmp_path: Path)
 
 def test_disk_full_is_a_clear_error_and_the_run_resumes_identically(tmp_path: Path, monkeypatch) -> None:
     import errno
+    import threading
 
     from deforum.core import sink as sink_module
     from deforum.core.sink import FrameWriteError
 
     settings = small_settings(max_frames=8, diffusion_cadence=2, skip_video_creation=True)
     full = run_render(settings, preview(), tmp_path / "full", timestring="20240101000000")
-    real_write = sink_module.write_png_atomic
+    real_write = sink_module.write_png_temp
     written = []
+    lock = threading.Lock()
 
     def full_disk(path, image):
-        if len(written) == 5:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(path)
-        real_write(path, image)
+        with lock:
+            if len(written) == 5:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(path)
+        return real_write(path, image)
 
-    monkeypatch.setattr(sink_module, "write_png_atomic", full_disk)
+    monkeypatch.setattr(sink_module, "write_png_temp", full_disk)
     with pytest.raises(FrameWriteError, match="free disk space and continue with --resume 20240101000000"):
         run_render(settings, preview(), tmp_path / "part", timestring="20240101000000")
     outdir = tmp_path / "part" / "run"
     assert len(existing_frames(outdir, "20240101000000")) == 5
     assert not [p for p in outdir.iterdir() if p.name.endswith(".tmp")]
-    monkeypatch.setattr(sink_module, "write_png_atomic", real_write)
+    monkeypatch.setattr(sink_module, "write_png_temp", real_write)
     resumed = run_render(settings, preview(), tmp_path / "part", resume="20240101000000")
     for i in range(8):
         name = f"20240101000000_{i:09}.png"
@@ -216,3 +221,11 @@ def test_the_settings_file_has_the_originals_json_types(tmp_path: Path) -> None:
     result = render(tmp_path, init_image="None", diffusion_redo=0, max_frames=1, skip_video_creation=True)
     saved = json.loads((result.outdir / "20240101000000_settings.txt").read_text())
     assert saved["init_image"] is None and saved["diffusion_redo"] == 0
+def test_each_noise_field_is_drawn_once_ahead_of_its_frame(tmp_path: Path, monkeypatch) -> None:
+    from deforum.media import noise
+
+    calls = []
+    real = noise.noise_field
+    monkeypatch.setattr(noise, "noise_field", lambda *args, **kwargs: calls.append(args[2]) or real(*args, **kwargs))
+    render(tmp_path, max_frames=6, diffusion_cadence=1, skip_video_creation=True, animation_mode="2D")
+    assert len(calls) == 5 and len(set(calls)) == 5

@@ -53,8 +53,9 @@ def test_a_full_disk_at_the_checkpoint_says_what_to_do(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(deforum.core.sink, "write_file_atomic", full)
     sink = DiskFrameSink(tmp_path, "20240101000000")
-    with pytest.raises(FrameWriteError) as caught:
+    with pytest.raises(FrameWriteError) as caught:  # written in the background: raised at the latest on close
         sink.save_state(FrameState(prev_img=np.zeros((4, 4, 3), np.uint8)))
+        sink.close()
     message = str(caught.value)
     assert caught.value.errno == errno.ENOSPC
     assert "resume checkpoint" in message and "free disk space" in message and "--resume 20240101000000" in message

@@ -41,14 +41,13 @@ def test_png_round_trip_leaves_only_the_final_file(tmp_path):
     np.testing.assert_array_equal(frames_io.read_image(target), image)
 
 
-def _failing_save(self, fp, *args, **kwargs):
-    """Stand-in for PIL's save that writes half a PNG header and then fails."""
-    fp.write(b"\x89PNG\r\n\x1a\n partial")
+def _failing_fsync(fd):
+    """Stand-in for os.fsync that fails once the temp file holds the PNG bytes."""
     raise OSError("disk full (simulated)")
 
 
 def test_writer_failing_midway_leaves_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(Image.Image, "save", _failing_save)
+    monkeypatch.setattr(frames_io.os, "fsync", _failing_fsync)
     target = tmp_path / "ts_000000000.png"
     with pytest.raises(OSError, match="simulated"):
         frames_io.write_png_atomic(target, frames_io.test_card(16, 16))
@@ -59,7 +58,7 @@ def test_writer_failing_midway_keeps_the_previous_frame(tmp_path, monkeypatch):
     target = tmp_path / "ts_000000000.png"
     old = frames_io.test_card(16, 16)
     frames_io.write_png_atomic(target, old)
-    monkeypatch.setattr(Image.Image, "save", _failing_save)
+    monkeypatch.setattr(frames_io.os, "fsync", _failing_fsync)
     with pytest.raises(OSError):
         frames_io.write_png_atomic(target, np.zeros((16, 16, 3), np.uint8))
     assert os.listdir(tmp_path) == [target.name]
@@ -71,13 +70,10 @@ def test_process_killed_midway_leaves_no_partial_png(tmp_path):
     child = textwrap.dedent(
         f"""
         import os, signal, numpy as np
-        from PIL import Image
         from deforum.media import frames_io
-        def dying_save(self, fp, *a, **k):
-            fp.write(b"\\x89PNG\\r\\n\\x1a\\n partial")
-            fp.flush()
+        def dying_fsync(fd):
             os.kill(os.getpid(), signal.SIGKILL)
-        Image.Image.save = dying_save
+        frames_io.os.fsync = dying_fsync
         frames_io.write_png_atomic({str(tmp_path / 'ts_000000003.png')!r}, np.zeros((8, 8, 3), np.uint8))
         """
     )
@@ -200,3 +196,38 @@ def test_batch_name_never_escapes_its_folder(template, values):
     name = frames_io.substitute_batch_name(template + "".join(f"{{{key}}}" for key in values), values)
     assert "/" not in name and "\\" not in name and ".." not in name and "\x00" not in name
     assert name not in (".", "..") and len(name.encode("utf-8")) <= 255
+
+
+def _png_chunks(data: bytes) -> list[tuple[str, bytes]]:
+    """(type, payload) of each chunk of a PNG file."""
+    chunks, at = [], 8
+    while at < len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        chunks.append((data[at + 4:at + 8].decode("ascii"), data[at + 8:at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+@pytest.mark.parametrize("shape", [(17, 23), (17, 23, 3), (17, 23, 4), (64, 48, 3)])
+def test_encoded_png_has_the_pixels_bit_depth_and_chunks_pils_encoder_wrote(shape):
+    import io
+
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    ours = frames_io.encode_png(image)
+    reference = io.BytesIO()
+    Image.fromarray(image).save(reference, format="PNG", compress_level=1)
+    with Image.open(io.BytesIO(ours)) as decoded, Image.open(reference) as pil:
+        assert decoded.mode == pil.mode and decoded.info == pil.info == {}
+        np.testing.assert_array_equal(np.asarray(decoded), image)
+    ours_chunks, pil_chunks = _png_chunks(ours), _png_chunks(reference.getvalue())
+    assert ours_chunks[0] == pil_chunks[0]  # IHDR: size, bit depth 8, colour type, no interlace
+    assert {name for name, _ in ours_chunks} == {name for name, _ in pil_chunks} == {"IHDR", "IDAT", "IEND"}
+
+
+def test_encoding_a_pil_image_keeps_its_mode():
+    import io
+
+    image = Image.fromarray(np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000)
+    with Image.open(io.BytesIO(frames_io.encode_png(image))) as decoded:
+        assert decoded.mode == image.mode
+        np.testing.assert_array_equal(np.asarray(decoded), np.asarray(image))

@@ -144,3 +144,18 @@ def test_noise_is_finite_and_keeps_the_frame_shape_for_any_parameters(seed, rows
     field = noise_field((rows, cols), 3, seed, noise_type=noise_type, octaves=octaves, persistence=persistence,
                         cells=cells)
     assert field.shape == (3, rows, cols) and np.isfinite(field).all()
+
+
+def test_a_field_computed_ahead_gives_the_same_noised_frame_and_is_used_once():
+    from deforum.media.noise import NoiseFields, add_noise
+
+    image = np.random.default_rng(3).integers(0, 256, (70, 130, 3), dtype=np.uint8)
+    fields = NoiseFields()
+    fields.prefetch((70, 130), 3, 99, noise_type="perlin", octaves=4, persistence=0.5, cells=(8, 8))
+    ahead = fields._ahead
+    noised = add_noise(image, 0.2, 99, fields=fields)
+    assert ahead is not None and ahead[1].done() and fields._ahead is None
+    np.testing.assert_array_equal(noised, add_noise(image, 0.2, 99))
+    fields.prefetch((70, 130), 3, 98, noise_type="perlin", octaves=4, persistence=0.5, cells=(8, 8))
+    np.testing.assert_array_equal(add_noise(image, 0.2, 99, fields=fields), add_noise(image, 0.2, 99))
+    fields.close()

@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from deforum.config.fetch import find_or_download_file
 from deforum.config.weights import WeightsFile, default_device
-from deforum.integrations.features.matting.network import MattingNetwork
+
+if TYPE_CHECKING:
+    from deforum.integrations.features.matting.network import MattingNetwork
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class HumanMatting:
 
 def load_network(path: str | os.PathLike[str]) -> MattingNetwork:
     """An RVM ResNet-50 with the weights of ``rvm_resnet50.pth``; another file is a clear error."""
+    from deforum.integrations.features.matting.network import MattingNetwork  # torchvision: only when matting is used
+
     state = torch.load(str(path), map_location="cpu", weights_only=True)
     network = MattingNetwork()
     missing, unexpected = network.load_state_dict(state, strict=False)
