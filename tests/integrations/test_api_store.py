@@ -144,7 +144,8 @@ def test_listing_routes_run_off_the_event_loop(client) -> None:
     _, queue = client
     routes = {(route.path, method): route for route in build_router(queue).routes for method in route.methods}
     for key in (("/deforum_api/jobs", "GET"), ("/deforum_api/batches", "GET"), ("/deforum_api/jobs/{job_id}", "GET"),
-                ("/deforum_api/batches/{batch_id}", "GET"), ("/deforum_api/jobs/{job_id}/resume", "POST")):
+                ("/deforum_api/batches/{batch_id}", "GET"), ("/deforum_api/jobs/{job_id}/resume", "POST"),
+                ("/deforum_api/jobs/{job_id}", "DELETE"), ("/deforum_api/batches/{batch_id}", "DELETE")):
         assert not inspect.iscoroutinefunction(routes[key].endpoint), key
 
 
