@@ -41,6 +41,8 @@ bench: $(STAMP)
 
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest tests/test_fuzz.py -p no:randomly
+	FUZZ_EXAMPLES=$${FUZZ_RENDER_EXAMPLES:-200} $(BIN)/python -m pytest -p no:randomly tests/test_fuzz_render.py \
+		tests/animation/test_expression_integers.py
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check deforum tests bench

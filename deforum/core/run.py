@@ -21,7 +21,7 @@ from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, Rend
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan, plan_render
 from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
-from deforum.core.run_claim import claim_timestring
+from deforum.core.run_claim import claim_timestring, release_claim
 from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
@@ -274,6 +274,27 @@ def start_run(settings: Settings, root: Path, *, timestring: str | None,
     return timestring, outdir, batch_name, seed
 
 
+def _prepared(settings: Settings, services: RenderServices, outdir: Path, timestring: str, seed: int,
+              hooks: Sequence[RenderHook]) -> tuple[Settings, RenderInputs, RenderServices]:
+    """The run's settings, inputs and services once its sources (video frames, hybrid, masks, hooks) are ready."""
+    settings = guided_settings(settings)
+    settings, video_frames = extract_input_frames(settings, outdir)
+    hybrid = prepare_hybrid(settings, outdir, timestring, video_frames, services)
+    settings = hybrid.adjust(settings) if hybrid else settings
+    settings, mask_frames = extract_mask_frames(settings, outdir)
+    for hook in hooks:
+        settings = hook.adjust_settings(settings)
+    inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid, outdir=outdir)
+    for hook in hooks:
+        inputs = hook.decorate(inputs)
+    inputs = with_shake(inputs)
+    services = with_controlnet(services, inputs)
+    if uses_masks(settings):
+        inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
+                                                               mask_frames, services.word_masker))
+    return settings, inputs, services
+
+
 def _resumed(settings: Settings, inputs: RenderInputs, outdir: Path, timestring: str,
              requested_seed: int) -> tuple[RenderInputs, FrameState]:
     """The inputs and state a resumed run continues from, after refusing settings that would change its frames."""
@@ -299,21 +320,12 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     requested_seed = settings.args.seed
     timestring, outdir, batch_name, seed = start_run(settings, root, timestring=timestring, resume=resume)
     outdir.mkdir(parents=True, exist_ok=True)
-    settings = guided_settings(settings)
-    settings, video_frames = extract_input_frames(settings, outdir)
-    hybrid = prepare_hybrid(settings, outdir, timestring, video_frames, services)
-    settings = hybrid.adjust(settings) if hybrid else settings
-    settings, mask_frames = extract_mask_frames(settings, outdir)
-    for hook in hooks:
-        settings = hook.adjust_settings(settings)
-    inputs = dataclasses.replace(render_inputs(settings, seed, video_frames), hybrid=hybrid, outdir=outdir)
-    for hook in hooks:
-        inputs = hook.decorate(inputs)
-    inputs = with_shake(inputs)
-    services = with_controlnet(services, inputs)
-    if uses_masks(settings):
-        inputs = dataclasses.replace(inputs, masks=RenderMasks(settings, inputs.keys, frame_size(settings),
-                                                               mask_frames, services.word_masker))
+    try:
+        settings, inputs, services = _prepared(settings, services, outdir, timestring, seed, hooks)
+    except BaseException:
+        if resume is None:
+            release_claim(outdir / f"{timestring}_settings.txt")
+        raise
     state = FrameState(color_sample=_coherence_image(settings))
     if resume:
         inputs, state = _resumed(settings.replace(seed=seed, batch_name=batch_name), inputs, outdir, timestring,

@@ -35,3 +35,12 @@ def claim_timestring(folder_of: Callable[[str], Path], timestring: str) -> tuple
         return timestring, folder
     raise RuntimeError(f"No free timestring in {folder_of(timestring)} after {MAX_CLAIM_TRIES} tries; "
                        "remove old runs from the folder or use a batch_name with {timestring}.")
+
+
+def release_claim(settings_file: Path) -> None:
+    """Remove a claimed, still empty settings file (the run failed before it started)."""
+    try:
+        if settings_file.stat().st_size == 0:
+            settings_file.unlink()
+    except FileNotFoundError:
+        pass

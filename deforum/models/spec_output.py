@@ -28,7 +28,7 @@ LOOP_FIELDS: tuple[FieldSpec, ...] = (
 
 OUTPUT_FIELDS: tuple[FieldSpec, ...] = (
     F('skip_video_creation', BOOL, False),
-    F('fps', NUMBER, 15, minimum=0, maximum=1000, exclusive_minimum=True),
+    F('fps', NUMBER, 15, minimum=0, maximum=10000, exclusive_minimum=True),
     F('make_gif', BOOL, False),
     F('delete_imgs', BOOL, False),
     F('delete_input_frames', BOOL, False),

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from deforum.core.run_claim import claim_timestring, next_timestring
+from deforum.core.run_claim import claim_timestring, next_timestring, release_claim
 from tests.conftest import DATA, ROOT
 
 DEFAULTS = DATA / "compat/original/default_settings.txt"
@@ -55,3 +55,21 @@ def test_two_cli_renders_in_the_same_second_keep_both_runs(tmp_path: Path) -> No
     assert len(runs) == 2
     for run in runs:
         assert len(list((tmp_path / "same").glob(f"{run}_0*.png"))) == 3
+
+
+def test_a_run_that_fails_before_it_starts_releases_its_claim(tmp_path: Path) -> None:
+    from deforum.cli import main
+
+    code = main(["render", str(DEFAULTS), "--preview", "--outdir", str(tmp_path), "--set", "W=64", "--set", "H=64",
+                 "--set", "max_frames=2", "--set", "batch_name=fails", "--set", "animation_mode=Video Input",
+                 "--set", f"video_init_path={tmp_path / 'missing.mp4'}"])
+    assert code == 2
+    assert list((tmp_path / "fails").glob("*_settings.txt")) == []
+
+
+def test_release_claim_keeps_written_settings(tmp_path: Path) -> None:
+    written = tmp_path / "20240101000000_settings.txt"
+    written.write_text("{}")
+    release_claim(written)
+    release_claim(tmp_path / "absent_settings.txt")
+    assert written.read_text() == "{}"

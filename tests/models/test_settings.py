@@ -60,7 +60,7 @@ def test_replace_unknown_key_is_a_clear_error() -> None:
         ("H", 100000, "Setting 'H': 100000 is out of range. Allowed: a whole number from 8 to 8192"),
         ("max_frames", 0, "Setting 'max_frames': 0 is out of range. Allowed: a whole number from 1 to 1000000"),
         ("diffusion_cadence", 0, "Setting 'diffusion_cadence': 0 is out of range"),
-        ("fps", 0, "Setting 'fps': 0 is out of range. Allowed: a number greater than 0 and at most 1000"),
+        ("fps", 0, "Setting 'fps': 0 is out of range. Allowed: a number greater than 0 and at most 10000"),
         ("strength", 1.5, "Setting 'strength': 1.5 is out of range. Allowed: a number from 0 to 1"),
         ("use_init", "yes", "Setting 'use_init': 'yes' is not true or false"),
         ("animation_mode", "4D", "Setting 'animation_mode': '4D' is not a valid choice. Allowed: one of '2D'"),

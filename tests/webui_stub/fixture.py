@@ -35,4 +35,5 @@ def webui_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
     queue = jobs._QUEUE.pop("queue", None)
     if queue is not None:
         queue.shutdown(timeout=5)
+        queue.store.close()
     _purge()

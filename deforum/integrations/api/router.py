@@ -94,12 +94,12 @@ def add_batch_routes(router: APIRouter, queue: JobQueue, policy: RequestPolicy) 
 
     @router.delete("/deforum_api/batches/{batch_id}", response_model=BatchCancelled, tags=[TAG],
                    summary="Cancel every unfinished job of a batch", responses={404: {"model": NotFound}})
-    async def cancel_batch(batch_id: str) -> Any:
+    def cancel_batch(batch_id: str) -> Any:
         """Queued jobs are removed from the queue; a running one stops after its current frame."""
-        records = queue.batch(batch_id)
-        if records is None:
+        job_ids = queue.batches().get(batch_id)
+        if job_ids is None:
             return _not_found(batch_id, "Batch")
-        cancelled = [r.id for r in records if _cancel(queue, r.id)]
+        cancelled = [job_id for job_id in job_ids if _cancel(queue, job_id)]
         return {"ids": cancelled, "message": f"{len(cancelled)} job(s) cancelled."}
 
 
@@ -133,7 +133,7 @@ def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
 
     @router.delete("/deforum_api/jobs/{job_id}", response_model=JobCancelled, tags=[TAG], summary="Cancel a job",
                    responses={400: {"model": JobCancelled}, 404: {"model": JobCancelled}})
-    async def cancel_job(job_id: str, response: Response) -> Any:
+    def cancel_job(job_id: str, response: Response) -> Any:
         """A queued job is removed from the queue; a running one stops after its current frame (frames kept)."""
         try:
             cancelled = queue.cancel(job_id)

@@ -22,6 +22,9 @@ from deforum.models.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = (None, "", "127.0.0.1", "localhost", "::1")
+# The WebUI has no command line of ours: the API's limits come from the environment (defaults as `deforum serve`).
+ENV_KEEP_DAYS, ENV_KEEP_JOBS, ENV_MAX_BODY_MB = "DEFORUM_API_KEEP_JOBS_DAYS", "DEFORUM_API_KEEP_JOBS", \
+    "DEFORUM_API_MAX_BODY_MB"
 _QUEUE: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
@@ -50,8 +53,34 @@ def job_queue() -> Any:
     with _LOCK:
         if "queue" not in _QUEUE:
             root = host.output_root().resolve()
-            _QUEUE["queue"] = JobQueue(job_render_fn(root), output_root=root, store=JobStore(store_path(root)))
+            _QUEUE["queue"] = JobQueue(job_render_fn(root), output_root=root, store=JobStore(store_path(root)),
+                                       retention=retention_from_env())
         return _QUEUE["queue"]
+
+
+def _env_number(name: str, default: float) -> float:
+    """A non-negative number from the environment; a bad value is logged and the default used."""
+    text = os.environ.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        log.warning("Deforum: %s=%r is not a number >= 0; using %s.", name, text, default)
+        return default
+    return value
+
+
+def retention_from_env() -> Any:
+    """Finished API jobs kept DEFORUM_API_KEEP_JOBS_DAYS days (7) and at most DEFORUM_API_KEEP_JOBS (1000)."""
+    from deforum.integrations.api.store import Retention
+
+    return Retention(days=_env_number(ENV_KEEP_DAYS, 7.0), jobs=int(_env_number(ENV_KEEP_JOBS, 1000)))
+
+
+def max_body_bytes_from_env() -> int:
+    """The API's request-body limit: DEFORUM_API_MAX_BODY_MB MiB (16)."""
+    return int(_env_number(ENV_MAX_BODY_MB, 16.0) * 1024 * 1024) or 1
 
 
 def allows_local_files() -> bool:
@@ -70,7 +99,8 @@ def mount_api(app: Any, *, batch_api: bool, simple_api: bool) -> None:
     from deforum.integrations.api.router import build_router
 
     router = build_router(job_queue(), auth=host.flag("api_auth", None) or None, preflight=webui_preflight,
-                          allow_local_files=allows_local_files(), batch_api=batch_api, simple_api=simple_api)
+                          allow_local_files=allows_local_files(), batch_api=batch_api, simple_api=simple_api,
+                          max_body_bytes=max_body_bytes_from_env())
     app.include_router(router)
     log.info("Deforum API mounted (batches/jobs: %s, simple: %s).", batch_api, simple_api)
 

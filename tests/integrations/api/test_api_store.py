@@ -144,7 +144,8 @@ def test_listing_routes_run_off_the_event_loop(client) -> None:
     _, queue = client
     routes = {(route.path, method): route for route in build_router(queue).routes for method in route.methods}
     for key in (("/deforum_api/jobs", "GET"), ("/deforum_api/batches", "GET"), ("/deforum_api/jobs/{job_id}", "GET"),
-                ("/deforum_api/batches/{batch_id}", "GET"), ("/deforum_api/jobs/{job_id}/resume", "POST")):
+                ("/deforum_api/batches/{batch_id}", "GET"), ("/deforum_api/jobs/{job_id}/resume", "POST"),
+                ("/deforum_api/jobs/{job_id}", "DELETE"), ("/deforum_api/batches/{batch_id}", "DELETE")):
         assert not inspect.iscoroutinefunction(routes[key].endpoint), key
 
 
@@ -167,3 +168,24 @@ def test_resume_answers(client) -> None:
     queue.wait(job_id, WAIT)
     assert test_client.post(f"/deforum_api/jobs/{job_id}/resume").status_code == 409
     assert test_client.post("/deforum_api/jobs/nope/resume").status_code == 404
+
+
+def test_a_full_queue_answers_503_and_queues_nothing(client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import deforum.integrations.api.jobs as jobs_module
+
+    test_client, queue = client
+    monkeypatch.setattr(jobs_module, "MAX_QUEUED_JOBS", 0)
+    answer = test_client.post("/deforum_api/batches", json={"deforum_settings": {"W": 64, "H": 64}})
+    assert answer.status_code == 503 and "limit" in answer.json()["message"]
+    assert queue.jobs() == {}
+
+
+def test_serve_options_for_limits_and_retention() -> None:
+    from deforum.cli import build_parser
+    from deforum.cli.serve import add_serve_command
+
+    parser = build_parser((add_serve_command,))
+    args = parser.parse_args(["serve", "--max-body-mb", "2", "--keep-jobs-days", "0.5", "--keep-jobs", "10"])
+    assert (args.max_body_mb, args.keep_jobs_days, args.keep_jobs) == (2.0, 0.5, 10)
+    defaults = parser.parse_args(["serve"])
+    assert (defaults.max_body_mb, defaults.keep_jobs_days, defaults.keep_jobs) == (16.0, 7.0, 1000)

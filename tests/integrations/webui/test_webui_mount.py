@@ -160,3 +160,15 @@ def test_install_falls_back_to_any_version_that_fits(monkeypatch) -> None:
     install = load_script(ROOT / "install.py", "deforum_install")
     install.install("numexpr==9.9", '"numpy==1.26.2"')
     assert calls[-1] == 'install "numexpr" "numpy==1.26.2"'
+
+
+def test_api_limits_and_retention_come_from_the_environment(webui, monkeypatch) -> None:
+    monkeypatch.setenv(jobs.ENV_KEEP_DAYS, "0.5")
+    monkeypatch.setenv(jobs.ENV_KEEP_JOBS, "3")
+    monkeypatch.setenv(jobs.ENV_MAX_BODY_MB, "0.001")
+    client = _app(webui, deforum_api=True)
+    assert (jobs.job_queue().retention.days, jobs.job_queue().retention.jobs) == (0.5, 3)
+    big = {"deforum_settings": {**TINY, "prompts": {"0": "x" * 5000}}}
+    assert client.post("/deforum_api/batches", json=big).status_code == 413
+    monkeypatch.setenv(jobs.ENV_KEEP_JOBS, "many")
+    assert jobs.retention_from_env().jobs == 1000
