@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deforum.animation.camera import motion_cameras
+from deforum.animation.camera import euler_xyz
 from deforum.animation.camera3d import motion_transforms
 from deforum.animation.warp3d import reprojection_grid
 
@@ -44,10 +46,15 @@ def test_the_grid_is_the_originals_matrix_product_bit_for_bit(rotation, translat
 
 def test_the_transforms_are_the_float64_cameras_rounded_to_float32():
     still, moved = motion_transforms((1.0, -2.0, 3.0), (4.0, 5.0, -6.0), 70, 1.2, 200, 10000)
-    still64, moved64 = motion_cameras((1.0, -2.0, 3.0), (4.0, 5.0, -6.0), 70, 1.2, 200, 10000)
+    half_tan, near, far = math.tan(math.radians(35)), 200.0, 10000.0
+    projection = np.array([[1 / (half_tan * 1.2), 0, 0, 0], [0, 1 / half_tan, 0, 0],
+                           [0, 0, far / (far - near), -far * near / (far - near)], [0, 0, 1, 0]])
+    view = np.eye(4)
+    view[:3, :3] = euler_xyz(1.0, -2.0, 3.0).T
+    view[:3, 3] = [-4.0 / 200, 5.0 / 200, 6.0 / 200]
     assert still.dtype == moved.dtype == torch.float32 and still.shape == moved.shape == (1, 4, 4)
-    assert np.allclose(still[0].numpy().T, still64, rtol=1e-6, atol=1e-6)
-    assert np.allclose(moved[0].numpy().T, moved64, rtol=1e-6, atol=1e-4)
+    assert np.allclose(still[0].numpy().T, projection, rtol=1e-6, atol=1e-6)
+    assert np.allclose(moved[0].numpy().T, projection @ view, rtol=1e-6, atol=1e-4)
 
 
 def test_a_still_camera_takes_the_shortcut_with_the_same_bits():
