@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deforum.config.settings_io import load
+from deforum.config.settings_io import load, run_record
 from deforum.core.engine import RenderServices
 from deforum.core.preview import PreviewModelService, mock_generation
 from deforum.core.run import run_render
@@ -144,7 +144,7 @@ def test_every_compat_file_renders_in_preview(compat_file: Path, tmp_path: Path)
     assert existing_frames(result.outdir, result.timestring) == list(range(5))
     assert count_video_frames(str(result.video)) == 5
     saved = load(result.outdir / "20240101000000_settings.txt")
-    assert saved.replace(batch_name="compat") == settings
+    assert saved.replace(batch_name="compat") == run_record(settings, seed=1, batch_name="compat")
 
 
 def test_disk_full_is_a_clear_error_and_the_run_resumes_identically(tmp_path: Path, monkeypatch) -> None:
