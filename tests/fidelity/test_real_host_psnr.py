@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from deforum.media import frames_io
 from deforum.media.frames_io import read_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +50,19 @@ def _frames(status: dict) -> list[Path]:
     return sorted(p for p in outdir.glob(f"{timestring}_*.png") if p.stem.rsplit("_", 1)[-1].isdigit())
 
 
-def _render_all(record, python: str, log: Path) -> dict[str, list[Path]]:
+def _settings(record, name: str, start: Path) -> dict:
+    """The scenario's settings; a motion preview starts from the same init image in both (the original's default
+    start image is a bundled photo, ours a test card: compatibility.md)."""
+    settings = record.scenario_settings(name)
+    if settings.get("motion_preview_mode"):
+        settings.update(use_init=True, init_image=str(start))
+    return settings
+
+
+def _render_all(record, python: str, log: Path, start: Path) -> dict[str, list[Path]]:
     host = record.Host(WEBUI_DIR, python, int(os.environ.get("FIDELITY_PORT", "7871")), None, log)
     try:
-        return {name: _frames(_succeeded(name, host.run(record.scenario_settings(name))))
+        return {name: _frames(_succeeded(name, host.run(_settings(record, name, start))))
                 for name in record.SCENARIOS}
     finally:
         host.close()
@@ -68,10 +79,12 @@ def renders() -> Iterator[dict[str, tuple[list[Path], list[Path]]]]:
     python = os.environ.get("WEBUI_PYTHON") or str(WEBUI_DIR / "venv" / "bin" / "python")
     with tempfile.TemporaryDirectory(prefix="fidelity-psnr-") as scratch:
         work = Path(scratch)
+        start = work / "start.png"
+        Image.fromarray(frames_io.test_card(64, 64)).save(start)
         record.mount(WEBUI_DIR, record.fetch_original(ORIGINAL, work / "original"))
-        theirs = _render_all(record, python, work / "original.log")
+        theirs = _render_all(record, python, work / "original.log", start)
         record.mount_ours(WEBUI_DIR)
-        ours = _render_all(record, python, work / "ours.log")
+        ours = _render_all(record, python, work / "ours.log", start)
         yield {name: (ours[name], theirs[name]) for name in theirs}
 
 
