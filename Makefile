@@ -10,7 +10,7 @@ JOBS ?= 2
 COMPAT_STAMPS := .venv-webui/.deforum-installed .venv-forge/.deforum-installed
 WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config tests/models \
 	tests/integrations/webui tests/integrations/api/test_api_units.py tests/integrations/api/test_api_http.py \
-	tests/integrations/features/test_clipseg.py tests/integrations/features/test_matting.py
+	tests/integrations/features/test_clipseg.py tests/integrations/features/test_matting.py tests/fidelity
 
 .PHONY: demo test bench fuzz lint venv clean
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from deforum.animation import warp2d
-from deforum.animation.camera import motion_cameras
 from deforum.animation.depth_z import LEGACY_ALGORITHMS, depth_to_z
 
 SERIES_KEYS: dict[str, str] = {
@@ -107,6 +106,7 @@ def _apply_3d(
     sampling_mode: str, aspect_ratio_use_old_formula: bool, depth_algorithm: str, device: str,
 ) -> np.ndarray:
     """The original's 3D frame warp: optional perspective flip (2D), then depth re-projection."""
+    from deforum.animation.camera3d import motion_transforms
     from deforum.animation.warp3d import warp_image_3d
 
     height, width = image.shape[:2]
@@ -114,7 +114,7 @@ def _apply_3d(
     if flip is not None:
         image = warp2d.warp_perspective(image, flip, border)
     aspect_ratio = width / height if aspect_ratio_use_old_formula else motion.aspect_ratio
-    still, moved = motion_cameras(
+    still, moved = motion_transforms(
         (motion.rotation_3d_x, motion.rotation_3d_y, motion.rotation_3d_z),
         (motion.translation_x, motion.translation_y, motion.translation_z),
         motion.fov, aspect_ratio, motion.near, motion.far,

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
-from deforum.animation import camera
+from deforum.animation import camera, camera3d
 
 
 def test_axis_rotations_by_90_degrees():
@@ -28,38 +29,33 @@ def test_euler_xyz_is_a_rotation():
     assert math.isclose(np.linalg.det(r), 1.0)
 
 
-def test_camera_translation_scales_by_1_over_200_and_flips_x_and_z():
-    assert np.allclose(camera.camera_translation(10, 20, 30), [-0.05, 0.1, -0.15])
-
-
-def test_fov_projection_hand_computed():
-    # fov 90 → tan(45°) = 1; aspect 2; near 1, far 3.
+def test_projection_hand_computed():
+    # fov 90 → tan(45°) = 1; aspect 2; near 1, far 3 (column-vector form is the transpose of the rows).
     expected = [[0.5, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1.5, -1.5], [0, 0, 1, 0]]
-    assert np.allclose(camera.fov_projection(90, 2.0, 1.0, 3.0), expected)
+    assert np.allclose(camera3d.projection_rows(90, 2.0, 1.0, 3.0)[0].numpy().T, expected)
 
 
-def test_fov_projection_maps_near_to_0_and_far_to_1():
-    p = camera.fov_projection(70, 1.0, 200, 10000)
+def test_projection_maps_near_to_0_and_far_to_1():
+    rows = camera3d.projection_rows(70, 1.0, 200, 10000)[0].double().numpy()
     for z, expected in ((200, 0.0), (10000, 1.0)):
-        out = p @ [0, 0, z, 1]
-        assert out[2] / out[3] == pytest.approx(expected)
+        out = np.array([0, 0, z, 1]) @ rows
+        assert out[2] / out[3] == pytest.approx(expected, abs=1e-6)
 
 
-def test_world_to_view_applies_transposed_rotation_then_translation():
-    r, t = camera.rotation_z(90), np.array([1.0, 2.0, 3.0])
-    point = np.array([1.0, 0.0, 0.0, 1.0])
+def test_camera_rows_apply_the_rotation_then_the_translation():
+    rotation = torch.tensor(camera.rotation_z(90), dtype=torch.float32)[None]
+    rows = camera3d.camera_rows(rotation, torch.tensor([[1.0, 2.0, 3.0]]), torch.eye(4)[None])[0].numpy()
     # Row-vector convention X R + T: [1,0,0] @ Rz(90) = [0,-1,0].
-    assert np.allclose(camera.world_to_view(r, t) @ point, [1.0, 1.0, 3.0, 1.0])
+    assert np.allclose(np.array([1.0, 0.0, 0.0, 1.0]) @ rows, [1.0, 1.0, 3.0, 1.0], atol=1e-7)
 
 
-def test_motion_cameras_still_camera_is_the_projection():
-    still, moved = camera.motion_cameras((0, 0, 0), (0, 0, 0), 70, 1.0, 200, 10000)
-    assert np.allclose(still, camera.fov_projection(70, 1.0, 200, 10000))
-    assert np.allclose(moved, still)
+def test_still_camera_is_the_projection_and_unmoved_equals_it():
+    still, moved = camera3d.motion_transforms((0, 0, 0), (0, 0, 0), 70, 1.0, 200, 10000)
+    assert torch.equal(still, camera3d.projection_rows(70, 1.0, 200, 10000)) and torch.equal(moved, still)
 
 
-def test_motion_cameras_moved_camera_projects_translated_point():
-    _, moved = camera.motion_cameras((0, 0, 0), (20, 0, 0), 90, 1.0, 1.0, 3.0)
-    out = moved @ [0.0, 0.0, 1.0, 1.0]
+def test_moved_camera_projects_the_translated_point():
+    _, moved = camera3d.motion_transforms((0, 0, 0), (20, 0, 0), 90, 1.0, 1.0, 3.0)
+    out = np.array([0.0, 0.0, 1.0, 1.0]) @ moved[0].double().numpy()
     # x moves by -20/200 = -0.1; tan(45°) = 1, z = 1 → NDC x = -0.1.
-    assert out[0] / out[3] == pytest.approx(-0.1)
+    assert out[0] / out[3] == pytest.approx(-0.1, abs=1e-6)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from deforum.animation import warp3d
-from deforum.animation.camera import motion_cameras
+from deforum.animation.camera3d import motion_transforms
 from deforum.animation.motion import FrameMotion, apply_motion
 
 SIZE = 128
@@ -81,15 +81,15 @@ def test_batched_warp_equals_per_image_warps():
     images = torch.from_numpy(rng.uniform(0, 255, (2, 3, 24, 32)).astype(np.float32))
     z = torch.from_numpy(rng.uniform(1, 2, (2, 24, 32)).astype(np.float32))
     cams = [
-        motion_cameras((0, 2, 1), (5, -3, 4), 70, 1.0, 200, 10000),
-        motion_cameras((1, 0, 0), (0, 0, 9), 50, 1.2, 200, 10000),
+        motion_transforms((0, 2, 1), (5, -3, 4), 70, 1.0, 200, 10000),
+        motion_transforms((1, 0, 0), (0, 0, 9), 50, 1.2, 200, 10000),
     ]
-    still = torch.tensor(np.stack([c[0] for c in cams]), dtype=torch.float32)
-    moved = torch.tensor(np.stack([c[1] for c in cams]), dtype=torch.float32)
+    still = torch.cat([c[0] for c in cams])
+    moved = torch.cat([c[1] for c in cams])
     batched = warp3d.warp_tensors_3d(images, z, still, moved)
     for i in range(2):
         single = warp3d.warp_tensors_3d(images[i:i + 1], z[i:i + 1], still[i:i + 1], moved[i:i + 1])
-        assert torch.allclose(batched[i], single[0])
+        assert torch.equal(batched[i], single[0])
 
 
 def test_camera_behind_points_never_gives_nan():

@@ -146,8 +146,7 @@ def test_every_compat_file_renders_in_preview(compat_file: Path, tmp_path: Path)
     assert existing_frames(result.outdir, result.timestring) == list(range(5))
     assert count_video_frames(str(result.video)) == 5
     saved = load(result.outdir / "20240101000000_settings.txt")
-    recorded = run_record(settings, seed=1, batch_name="compat")  # the original nulls init_image without an init
-    assert saved.replace(batch_name="compat") == recorded
+    assert saved.replace(batch_name="compat") == run_record(settings, seed=1, batch_name="compat")
 
 
 def test_disk_full_is_a_clear_error_and_the_run_resumes_identically(tmp_path: Path, monkeypatch) -> None:

@@ -73,10 +73,7 @@ def test_the_recordings_are_there() -> None:
     assert len(SCENARIOS) >= 5, f"run tools/fidelity/record.py: only {SCENARIOS} in {DATA}"
 
 
-GRID_ROUNDING = pytest.mark.xfail(strict=True, reason="3D sampling grid rounding (issue 19.5)")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=GRID_ROUNDING) if n.startswith("3d") else n for n in SCENARIOS])
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_our_engine_hands_img2img_the_originals_images(name: str, tmp_path: Path) -> None:
     model, _ = _replay(name, tmp_path)
     _, calls, _ = _recording(name)

@@ -57,8 +57,8 @@ def fetch_original(source: str, dest: Path) -> Path:
     return dest
 
 
-def mount(webui: Path, original: Path) -> None:
-    """extensions/ holds only the original (as deforum-original) and the recorder."""
+def _unmount(webui: Path) -> Path:
+    """Remove any Deforum (ours, the original) and the recorder from extensions/; the extensions folder."""
     extensions = webui / "extensions"
     for name in ("deforum", "deforum-original", "fidelity-recorder"):
         target = extensions / name
@@ -66,15 +66,28 @@ def mount(webui: Path, original: Path) -> None:
             target.unlink()
         elif target.exists():
             shutil.rmtree(target)
+    return extensions
+
+
+def mount(webui: Path, original: Path) -> None:
+    """extensions/ holds only the original (as deforum-original) and the recorder."""
+    extensions = _unmount(webui)
     shutil.copytree(original, extensions / "deforum-original")
     shutil.copytree(HERE / "recorder", extensions / "fidelity-recorder")
+
+
+def mount_ours(webui: Path) -> None:
+    """extensions/ holds only this project, linked as extensions/deforum."""
+    (_unmount(webui) / "deforum").symlink_to(HERE.parents[1], target_is_directory=True)
 
 
 class Host:
     """The WebUI started with the original and the recorder; one scenario at a time."""
 
-    def __init__(self, webui: Path, python: str, port: int, record_dir: Path, log: Path) -> None:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "FIDELITY_RECORD_DIR": str(record_dir)}
+    def __init__(self, webui: Path, python: str, port: int, record_dir: Path | None, log: Path) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        if record_dir is not None:
+            env["FIDELITY_RECORD_DIR"] = str(record_dir)
         self.proc = subprocess.Popen([python, "launch.py", *FLAGS, "--port", str(port)], cwd=webui, env=env,
                                      stdout=log.open("w"), stderr=subprocess.STDOUT)
         self.log = log
