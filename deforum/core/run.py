@@ -34,6 +34,7 @@ from deforum.media.frames_io import (
     remove_stale_temp_files,
     substitute_batch_name,
 )
+from deforum.media.remote import with_url_inputs
 from deforum.media.video import (
     VideoError,
     delete_frames_after_verify,
@@ -211,6 +212,7 @@ def run_folder(settings: Settings, root: Path, timestring: str, *, resume: bool)
     return outdir, batch_name, recorded if recorded is not None else resolve_run_seed(settings.args.seed)
 
 
+@with_url_inputs
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
@@ -262,6 +264,7 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video, extra)
 
 
+@with_url_inputs
 def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess: PostProcess | None = None,
                  output: OutputOptions | None = None) -> tuple[Path | None, tuple[Path, ...]]:
     """Stitch the frames that exist (0..n without gaps) into `<timestring>.mp4`, then gif, post-processing

@@ -70,19 +70,38 @@ def escapes(relative: str) -> bool:
     return ".." in windows.parts or ".." in posix.parts
 
 
-def _file_values(settings: Settings) -> list[tuple[str, str, Path]]:
-    """(key, value, local path) of every local path in the file-reading settings."""
-    found = [(key, settings[key], local_path(settings[key])) for key in FILE_KEYS]
+def _path_values(settings: Settings) -> list[tuple[str, Any]]:
+    """(key, value) of every file-reading setting: the file keys, a Parseq manifest path, each guided image."""
+    found = [(key, settings[key]) for key in FILE_KEYS]
     manifest = (settings["parseq_manifest"] or "").strip()
     if manifest and not manifest.startswith(("{", "[")):
-        found.append(("parseq_manifest", manifest, local_path(manifest)))
+        found.append(("parseq_manifest", manifest))
     try:
         guided = json.loads(settings["init_images"] or "{}")
     except (TypeError, ValueError):
         guided = {}
     if isinstance(guided, Mapping):
-        found += [("init_images", value, local_path(value)) for value in guided.values()]
+        found += [("init_images", value) for value in guided.values()]
+    return found
+
+
+def _file_values(settings: Settings) -> list[tuple[str, str, Path]]:
+    """(key, value, local path) of every local path in the file-reading settings."""
+    found = [(key, value, local_path(value)) for key, value in _path_values(settings)]
     return [(key, value, path) for key, value, path in found if path is not None]
+
+
+def check_urls(settings: Settings, *, allow: bool) -> list[PathProblem]:
+    """Refuse http(s) values in use unless the server allows URLs; then refuse private, loopback, link-local hosts."""
+    from deforum.media.remote import is_web_url, public_address_problem
+
+    problems, used = [], keys_in_use(settings)
+    for key, value in _path_values(settings):
+        if key in used and isinstance(value, str) and is_web_url(value):
+            why = public_address_problem(value) if allow else "this server does not fetch URLs (start it with " \
+                                                                 "--allow-urls)"
+            problems += [PathProblem(key, f"Setting '{key}': {value!r} is refused: {why}.")] if why else []
+    return problems
 
 
 def keys_in_use(settings: Settings) -> set[str]:

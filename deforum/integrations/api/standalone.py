@@ -22,6 +22,7 @@ from deforum.integrations.api.paths import is_inside
 from deforum.integrations.api.router import build_router
 from deforum.integrations.features.hooks import preflight, render_hooks
 from deforum.integrations.services import Environment, services_for
+from deforum.media.remote import require_public_urls
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,11 @@ def preview_render_fn(output_root: Path, environment: Environment | None = None)
     return render
 
 
-def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False) -> FastAPI:
+def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False,
+               allow_urls: bool = False) -> FastAPI:
     """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
     app = FastAPI(title="Deforum API", version=__version__, description=DESCRIPTION)
-    app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
+    app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files, allow_urls=allow_urls,
                                     preflight=preflight))
     return app
 
@@ -106,6 +108,7 @@ class ServeOptions:
     auth: str | None = None
     allow_local_files: bool = False
     access_log: bool = False
+    allow_urls: bool = False
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -127,7 +130,9 @@ def serve(options: ServeOptions, on_ready: Callable[[str], None] | None = None) 
     root = Path(options.outdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     queue = JobQueue(preview_render_fn(root), output_root=root)
-    app = create_app(queue, auth=options.auth, allow_local_files=options.allow_local_files)
+    require_public_urls()
+    app = create_app(queue, auth=options.auth, allow_local_files=options.allow_local_files,
+                     allow_urls=options.allow_urls)
     sock = bind(options.host, options.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, access_log=options.access_log, log_level="info" if options.access_log else "warning")
