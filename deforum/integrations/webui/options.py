@@ -62,6 +62,11 @@ def option_defs(low_vram: bool = False) -> tuple[OptionDef, ...]:
                   "upscaling.)", "Radio", (("interactive", True), ("choices", list(PREVIEW_CHOICES)))),
         OptionDef("deforum_preview_interval_frames", 100, "Generate preview every N frames", "Slider",
                   (("interactive", True), ("minimum", 10), ("maximum", 500))),
+        OptionDef("deforum_offline", False, "Work offline: never download model weights or URL inputs (missing "
+                  "files are errors; `deforum models download` fetches them ahead)", "Checkbox",
+                  (("interactive", True),)),
+        OptionDef("deforum_allow_large_downloads", False, "Allow large downloads (Wan 14B, Qwen: tens of GB) when "
+                  "wan_auto_download / wan_qwen_auto_download ask for them", "Checkbox", (("interactive", True),)),
     )
 
 
