@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from deforum.config.download import Progress
-from deforum.config.fetch import configure
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback
 from deforum.core.run import OutputOptions, RunResult, finish_video, new_timestring, output_folder, run_render
@@ -79,22 +77,6 @@ class _Progress:
             pause_point(self.cancel)
 
 
-def apply_download_options() -> None:
-    """The offline and large-download options; download progress shows in the tab's progress text."""
-    configure(offline=bool(options.get("deforum_offline")),
-              allow_large=bool(options.get("deforum_allow_large_downloads")), progress=download_progress)
-
-
-def download_progress(label: str) -> Progress:
-    """A progress callback writing 'Downloading <label>: n / total MB' into the WebUI's job state."""
-
-    def update(done: int, total: int | None) -> None:
-        size = f"{total / 1e6:.0f} MB" if total else "? MB"
-        host.state().textinfo = f"Downloading {label}: {done / 1e6:.0f} / {size}"
-
-    return update
-
-
 def apply_debug_option() -> None:
     """The "Dev mode" option: Deforum's log at DEBUG level while it is on, INFO otherwise."""
     logging.getLogger("deforum").setLevel(logging.DEBUG if options.get("deforum_debug_mode_enabled") else logging.INFO)
@@ -124,7 +106,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
                     overrides: dict[str, Any] | None = None) -> RunResult:
     """Render with the WebUI (caller holds the queue lock); Interrupt keeps the frames and still makes the video."""
     apply_debug_option()
-    apply_download_options()
+    options.apply_download_options()
     root = Path(root) if root is not None else host.output_root()
     cancel = cancel or CancelToken()
     resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None

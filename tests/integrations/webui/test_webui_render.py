@@ -168,7 +168,7 @@ def test_human_matting_loads_from_the_webui_models_folder(webui, monkeypatch) ->
 
 def test_the_offline_option_turns_downloads_off_and_progress_shows_in_the_job_state(webui, monkeypatch) -> None:
     from deforum.config import fetch
-    from deforum.integrations.webui.render import apply_download_options, download_progress
+    from deforum.integrations.webui.options import apply_download_options, download_progress
 
     monkeypatch.setenv("DEFORUM_OFFLINE", "0")
     webui.shared.opts.data.update(deforum_offline=True, deforum_allow_large_downloads=True)
