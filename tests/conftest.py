@@ -14,8 +14,11 @@ SHARED_COMPAT = ROOT.parent / "shared" / "compat"
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never leave the machine: downloads are off unless a test turns them on against its loopback server."""
+    from deforum.config import fetch
+
     monkeypatch.setenv("DEFORUM_OFFLINE", "1")
     monkeypatch.delenv("DEFORUM_ALLOW_LARGE_DOWNLOADS", raising=False)
+    monkeypatch.setattr(fetch, "_FLAGS", {"offline": False, "allow_large": False})
 
 
 def compat_settings_files() -> list[Path]:

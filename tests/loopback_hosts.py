@@ -124,7 +124,7 @@ class LoopbackHosts:
         self.state = HostState()
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.state = self.state
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> LoopbackHosts:
         self.thread.start()

@@ -27,6 +27,8 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; jobs write to OUTDIR/<batch_name>/")
     parser.add_argument("--allow-local-files", action="store_true",
                         help="let settings read local files (init_image, video_init_path, ...); off by default")
+    parser.add_argument("--allow-urls", action="store_true",
+                        help="let settings name http(s) URLs (public addresses only); off by default")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument("--max-body-mb", type=float, default=16.0, help="largest request body in MiB (default 16)")
     parser.add_argument("--keep-jobs-days", type=float, default=7.0,
@@ -55,7 +57,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(host=args.host, port=args.port, outdir=Path(args.outdir), auth=args.auth or None,
                            allow_local_files=args.allow_local_files, access_log=args.access_log,
                            max_body_bytes=int(args.max_body_mb * 1024 * 1024),
-                           retention=Retention(days=args.keep_jobs_days, jobs=args.keep_jobs))
+                           retention=Retention(days=args.keep_jobs_days, jobs=args.keep_jobs),
+                           allow_urls=args.allow_urls)
     try:
         serve(options, on_ready=lambda url: print(f"Deforum API on {url} (docs: {url}/docs), output root "
                                                   f"{options.outdir.resolve()}", flush=True))

@@ -28,6 +28,7 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 T = TypeVar("T")
 ProgressFactory = Callable[[str], Progress]
 _progress_factory: list[ProgressFactory] = []
+_FLAGS = {"offline": False, "allow_large": False}
 
 
 def _truthy(name: str) -> bool:
@@ -36,22 +37,23 @@ def _truthy(name: str) -> bool:
 
 
 def downloads_enabled() -> bool:
-    """False when HF_HUB_OFFLINE or DEFORUM_OFFLINE (set by --offline / the WebUI option) says offline."""
-    return not any(_truthy(name) for name in OFFLINE_ENVS)
+    """False when HF_HUB_OFFLINE, DEFORUM_OFFLINE, --offline or the WebUI's offline option says offline."""
+    return not (_FLAGS["offline"] or any(_truthy(name) for name in OFFLINE_ENVS))
 
 
 def large_downloads_allowed() -> bool:
     """Whether multi-gigabyte downloads (Wan 14B, Qwen) were allowed (--allow-large-downloads, the WebUI option)."""
-    return _truthy(LARGE_ENV)
+    return _FLAGS["allow_large"] or _truthy(LARGE_ENV)
 
 
 def configure(*, offline: bool | None = None, allow_large: bool | None = None,
               progress: ProgressFactory | None = None) -> None:
-    """Set the process-wide switches (the CLI's flags, the WebUI's options) and the progress reporter."""
+    """Set the process-wide switches (the CLI's flags, the WebUI's options; the environment still wins for offline
+    and large downloads) and the progress reporter."""
     if offline is not None:
-        os.environ[OFFLINE_ENVS[1]] = "1" if offline else "0"
+        _FLAGS["offline"] = offline
     if allow_large is not None:
-        os.environ[LARGE_ENV] = "1" if allow_large else "0"
+        _FLAGS["allow_large"] = allow_large
     if progress is not None:
         _progress_factory[:] = [progress]
 

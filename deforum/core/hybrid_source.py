@@ -37,6 +37,7 @@ from deforum.media.hybrid_motion import (
     reliability_visualization,
     resize_for_motion,
 )
+from deforum.media.remote import UrlInputError, localize
 from deforum.media.video import VideoError, extract_video_frames, probe_media
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
@@ -136,8 +137,8 @@ def generate_human_masks(settings: Settings, frames: Sequence[Path], outdir: Pat
 def _video_fps(path: str) -> float | None:
     """The init video's frame rate, or None when it cannot be read (a folder of frames, a URL ffmpeg refuses)."""
     try:
-        return probe_media(path).fps
-    except VideoError:
+        return probe_media(localize(path, "video_init_path", "video")).fps
+    except (VideoError, UrlInputError):
         return None
 
 

@@ -37,6 +37,7 @@ from deforum.media.frames_io import (
     remove_stale_temp_files,
     substitute_batch_name,
 )
+from deforum.media.remote import with_url_inputs
 from deforum.media.video import (
     VideoError,
     delete_frames_after_verify,
@@ -304,6 +305,7 @@ def _resumed(settings: Settings, inputs: RenderInputs, outdir: Path, timestring:
     return dataclasses.replace(inputs, plan=point.plan), point.state
 
 
+@with_url_inputs
 def run_render(settings: Settings, services: RenderServices, root: Path, *, resume: str | None = None,
                cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
                timestring: str | None = None, subtitles: Collection[str] | None = None,
@@ -366,6 +368,7 @@ def render_to_sink(inputs: RenderInputs, services: RenderServices, sink: DiskFra
     return outcome
 
 
+@with_url_inputs
 def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess: PostProcess | None = None,
                  output: OutputOptions | None = None, *,
                  piped: VideoPipe | None = None) -> tuple[Path | None, tuple[Path, ...]]:

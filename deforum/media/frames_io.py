@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from deforum.media.remote import UrlInputError, localize
+
 log = logging.getLogger(__name__)
 
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
@@ -180,7 +182,7 @@ def load_image_source(
 
 
 def local_path(path_or_url: str, setting: str) -> Path:
-    """Resolve a setting value to a local path; URLs other than file:// are refused (offline-only)."""
+    """Resolve a setting value to a local path; an http(s) URL to its copy in the run's URL cache."""
     text = path_or_url.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
@@ -188,10 +190,10 @@ def local_path(path_or_url: str, setting: str) -> Path:
         raise ImageSourceError(f"{setting}: no path given. Set '{setting}' to a local image file.")
     scheme = urlparse(text).scheme.lower()
     if scheme in ("http", "https"):
-        raise ImageSourceError(
-            f"{setting}: {text} is a web URL, but Deforum works offline and never downloads. "
-            f"Download it yourself (e.g. curl -L -o init.png '{text}') and set '{setting}' to the local file path."
-        )
+        try:
+            return Path(localize(text, setting, "image"))
+        except UrlInputError as err:
+            raise ImageSourceError(str(err)) from None
     if scheme == "file":
         return Path(url2pathname(urlparse(text).path))
     return Path(text).expanduser()

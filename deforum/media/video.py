@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from deforum.media.frames_io import existing_frames, frame_filename
+from deforum.media.remote import UrlInputError, localize
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,11 @@ def _check_frames(frames_pattern: str, start_number: int, fps: float) -> None:
 
 def _mux(video: Path, source: str, kind: str, warnings: list[str], ffmpeg: str | None) -> bool:
     """Add AAC audio (cut or silence-padded to the video) or mov_text subtitles in place; False + warning on failure."""
+    try:
+        source = localize(source, "soundtrack_path", "audio") if kind == "audio" else source
+    except UrlInputError as err:
+        warnings.append(f"Video written without {kind}: {err}")
+        return False
     problem = _source_problem(source, kind, ffmpeg)
     if problem is None:
         if kind == "audio":
@@ -213,10 +219,7 @@ def _mux(video: Path, source: str, kind: str, warnings: list[str], ffmpeg: str |
 
 
 def _source_problem(source: str, kind: str, ffmpeg: str | None) -> str | None:
-    """Why `source` cannot supply `kind` (URL, missing file, no audio stream), or None when it looks usable."""
-    if re.match(r"(?i)^https?://", source):
-        return (f"{source} is a web URL, but Deforum works offline and never downloads. "
-                "Download the file yourself and set the soundtrack path to the local copy.")
+    """Why `source` cannot supply `kind` (missing file, no audio stream), or None when it looks usable."""
     if not os.path.isfile(source):
         return f"{source} does not exist; check the soundtrack/subtitle path."
     if kind == "audio" and not probe_media(source, ffmpeg=ffmpeg).has_audio:
@@ -335,7 +338,7 @@ def extract_video_frames(
     ffmpeg: str | None = None,
 ) -> int:
     """Extract frames n (from..to inclusive, n % every_nth == 0) as ``<prefix><i:09>.jpg``, i from 0; returns count."""
-    _check_video_source(video_path)
+    video_path = _local_video(video_path)
     if to_frame != -1 and to_frame < from_frame:
         raise VideoError(f"Extract to frame ({to_frame}) is before extract from frame ({from_frame}).")
     step = max(int(every_nth), 1)
@@ -354,13 +357,15 @@ def extract_video_frames(
     return _extract_into(video_path, folder, name, image_format, (max(from_frame, 0), last, step, wanted), ffmpeg)
 
 
-def _check_video_source(video_path: str) -> None:
-    """Refuse web URLs (offline-only) and missing files with a message saying what to do."""
-    if re.match(r"(?i)^https?://", video_path):
-        raise VideoError(f"{video_path} is a web URL, but Deforum works offline and never downloads. "
-                         "Download the video yourself and set the video path to the local file.")
-    if not os.path.isfile(video_path):
+def _local_video(video_path: str) -> str:
+    """The local video file: a URL's copy in the run's URL cache; VideoError for a missing file or failed fetch."""
+    try:
+        local = localize(video_path, "video path", "video")
+    except UrlInputError as err:
+        raise VideoError(str(err)) from None
+    if not os.path.isfile(local):
         raise VideoError(f"Video file not found: {video_path}. Check the video init/mask path setting.")
+    return local
 
 
 def _has_exactly(folder: Path, names: list[str], image_format: str) -> bool:

@@ -66,6 +66,8 @@ def test_a_hub_model_is_downloaded_into_the_cache_once(hosts, tmp_path):
     from deforum.depth.estimator import load_depth_estimator
     from deforum.depth.testing import save_tiny_model
 
+    if not hasattr(pytest.importorskip("transformers"), "DepthAnythingConfig"):
+        pytest.skip("this transformers has no Depth-Anything (the tokenizer test covers the hub here)")
     hosts.add_repo(DEPTH_REPO, save_tiny_model(tmp_path / "tiny", "depth_anything"))
     image = np.random.default_rng(1).integers(0, 256, (28, 42, 3), dtype=np.uint8)
     depth = load_depth_estimator("Depth-Anything-V2-Small", device="cpu").predict(image)
@@ -75,6 +77,23 @@ def test_a_hub_model_is_downloaded_into_the_cache_once(hosts, tmp_path):
     count = len(hosts.state.requests)
     load_depth_estimator("Depth-Anything-V2-Small", device="cpu")
     assert len(hosts.state.requests) == count
+
+
+def test_hub_files_only_are_fetched_for_the_tokenizer_and_found_in_the_cache(hosts, tmp_path):
+    from deforum.integrations.diffusers.tokenizer import find_or_download_tokenizer
+
+    repo = tmp_path / "clip"
+    repo.mkdir()
+    (repo / "vocab.json").write_text('{"a</w>": 0, "<|endoftext|>": 1}', encoding="utf-8")
+    (repo / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    (repo / "pytorch_model.bin").write_bytes(b"weights that must not be fetched")
+    hosts.add_repo("openai/clip-vit-large-patch14", repo)
+    found = find_or_download_tokenizer(models_dir=tmp_path / "models")
+    assert (found / "vocab.json").read_text(encoding="utf-8") == (repo / "vocab.json").read_text(encoding="utf-8")
+    assert not (found / "pytorch_model.bin").exists()
+    assert not any("pytorch_model.bin" in path for _, path, _ in hosts.state.requests)
+    count = len(hosts.state.requests)
+    assert find_or_download_tokenizer(models_dir=tmp_path / "models") == found and len(hosts.state.requests) == count
 
 
 def test_an_interrupted_download_resumes_from_the_partial_file(hosts, tmp_path):

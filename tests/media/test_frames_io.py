@@ -105,11 +105,11 @@ def test_load_image_source_reads_paths_file_urls_and_quoted_paths(tmp_path):
     assert frames_io.load_image_source(str(path), (20, 16)).shape == (16, 20, 3)
 
 
-def test_http_url_is_refused_with_download_instructions():
+def test_http_url_offline_is_refused_with_the_fix():
     with pytest.raises(ImageSourceError) as caught:
         frames_io.load_image_source("https://example.com/init.png", setting="init_image")
     message = str(caught.value)
-    assert "offline" in message and "init_image" in message and "curl" in message
+    assert "downloads are off" in message and "'init_image'" in message and "local file path" in message
 
 
 def test_missing_file_error_names_path_and_setting(tmp_path):

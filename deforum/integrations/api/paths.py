@@ -147,3 +147,16 @@ def check_output_paths(settings: Settings, raw: Mapping[str, Any], root: Path) -
         problems.append(PathProblem("resume_timestring", f"Setting 'resume_timestring': {resume!r} is not a run's "
                                                          "timestring. Allowed: 14 digits, YYYYmmddHHMMSS."))
     return problems
+
+
+def check_urls(settings: Settings, *, allow: bool) -> list[PathProblem]:
+    """Refuse http(s) values in use unless the server allows URLs; then refuse private, loopback, link-local hosts."""
+    from deforum.media.remote import is_web_url, public_address_problem
+
+    problems, used = [], keys_in_use(settings)
+    for ref in file_references(settings):
+        if ref.key in used and ref.kind in LOCAL_FILE_KINDS and is_web_url(ref.text):
+            why = public_address_problem(ref.text) if allow else "this server does not fetch URLs (start it with " \
+                                                                    "--allow-urls)"
+            problems += [PathProblem(ref.key, f"Setting '{ref.key}': {ref.text!r} is refused: {why}.")] if why else []
+    return problems

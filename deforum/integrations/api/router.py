@@ -165,11 +165,12 @@ def add_job_routes(router: APIRouter, queue: JobQueue) -> None:
 
 def build_router(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False,
                  preflight: Preflight | None = None, batch_api: bool = True, simple_api: bool = True,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> APIRouter:
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, allow_urls: bool = False) -> APIRouter:
     """The API on one router: the batch/job routes and/or the simple API, all behind Basic auth when given."""
     dependencies = [Depends(basic_auth(auth))] if auth else []
     router = APIRouter(dependencies=dependencies, route_class=limited_route_class(max_body_bytes))
-    policy = RequestPolicy(queue.output_root, allow_local_files=allow_local_files, preflight=preflight)
+    policy = RequestPolicy(queue.output_root, allow_local_files=allow_local_files, preflight=preflight,
+                           allow_urls=allow_urls)
     if batch_api:
         add_batch_routes(router, queue, policy)
         add_job_routes(router, queue)

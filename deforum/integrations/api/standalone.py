@@ -24,6 +24,7 @@ from deforum.integrations.api.router import build_router
 from deforum.integrations.api.store import JobStore, Retention, store_path
 from deforum.integrations.features.hooks import preflight, render_hooks
 from deforum.integrations.services import Environment, services_for
+from deforum.media.remote import require_public_urls
 from deforum.models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,11 @@ def preview_render_fn(output_root: Path, environment: Environment | None = None)
 
 
 def create_app(queue: JobQueue, *, auth: AuthSpec | None = None, allow_local_files: bool = False,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, allow_urls: bool = False) -> FastAPI:
     """A FastAPI app serving the whole API (docs at /docs), with the standalone renderer's feature checks."""
     app = FastAPI(title="Deforum API", version=__version__, description=DESCRIPTION)
     app.include_router(build_router(queue, auth=auth, allow_local_files=allow_local_files,
-                                    preflight=preflight, max_body_bytes=max_body_bytes))
+                                    preflight=preflight, max_body_bytes=max_body_bytes, allow_urls=allow_urls))
     return app
 
 
@@ -111,6 +112,7 @@ class ServeOptions:
     access_log: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     retention: Retention = Retention()
+    allow_urls: bool = False
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -133,8 +135,9 @@ def serve(options: ServeOptions, on_ready: Callable[[str], None] | None = None) 
     root.mkdir(parents=True, exist_ok=True)
     queue = JobQueue(preview_render_fn(root), output_root=root, store=JobStore(store_path(root)),
                      retention=options.retention)
+    require_public_urls()
     app = create_app(queue, auth=options.auth, allow_local_files=options.allow_local_files,
-                     max_body_bytes=options.max_body_bytes)
+                     max_body_bytes=options.max_body_bytes, allow_urls=options.allow_urls)
     sock = bind(options.host, options.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, access_log=options.access_log, log_level="info" if options.access_log else "warning")

@@ -11,7 +11,7 @@ from typing import Any
 from deforum.config.schedule_check import check_schedules
 from deforum.config.settings_io import load
 from deforum.integrations.api.option_rules import check_option_overrides
-from deforum.integrations.api.paths import check_local_files, check_output_paths
+from deforum.integrations.api.paths import check_local_files, check_output_paths, check_urls
 from deforum.models.settings import FIELD_SPECS, PROMPT_KEYS, Settings, SettingsError
 
 Preflight = Callable[[Settings], Sequence[str]]
@@ -51,6 +51,7 @@ class RequestPolicy:
     output_root: Path
     allow_local_files: bool = False
     preflight: Preflight | None = None
+    allow_urls: bool = False
 
 
 def key_of(message: str) -> str:
@@ -92,7 +93,8 @@ def validate_settings(data: Mapping[str, Any], policy: RequestPolicy,
     problems += [Problem((*where, key_of(line)), line) for line in _schedule_problems(settings)]
     problems += [Problem((*where, p.key), p.message) for p in check_output_paths(settings, data, policy.output_root)]
     file_problems, resolved = check_local_files(settings, allow=policy.allow_local_files)
-    problems += [Problem((*where, p.key), p.message) for p in file_problems]
+    problems += [Problem((*where, p.key), p.message) for p in file_problems + check_urls(settings,
+                                                                                        allow=policy.allow_urls)]
     if policy.preflight is not None:
         problems += [Problem((*where, key_of(line)), line) for line in policy.preflight(settings)]
     if problems:

@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 from deforum.animation.keys import AnimationKeys
 from deforum.core.inputs import RenderInputs
+from deforum.media.remote import UrlInputError, localize
 from deforum.media.video import VideoError, extract_video_frames
 from deforum.models.generation import ControlNetUnit
 from deforum.models.modes import traits
@@ -98,7 +99,10 @@ def extract_unit_frames(settings: Settings, outdir: Path, unit: UnitConfig, kind
         (unit.mask_vid_path, f"cn_{unit.number}_mask_vid_path")
     folder = frames_folder(outdir, unit.number, kind)
     if source.lower().endswith(IMAGE_SUFFIXES):
-        _copy_image(source, folder, setting)
+        try:
+            _copy_image(localize(source, setting, "image"), folder, setting)
+        except UrlInputError as err:
+            raise ControlNetError(str(err)) from None
         return folder
     anim = settings.anim
     video_mode = traits(anim.animation_mode).video_init

@@ -22,7 +22,7 @@ def preflight(settings: Settings) -> list[str]:
     """Problems to report before queueing a render: unsupported features and unreadable inline Parseq manifests."""
     problems = unsupported_features(settings, HANDLED)
     manifest = (settings.parseq.parseq_manifest or "").strip()
-    if manifest.startswith(("{", "[")) or parseq.is_url(manifest):
+    if manifest.startswith(("{", "[")):
         try:
             ParseqHook.from_settings(settings)
         except ParseqError as err:

@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import json
 import logging
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 from deforum.animation.keys import NUMERIC_SCHEDULE_KEYS, STRING_SCHEDULE_KEYS, AnimationKeys
 from deforum.core.inputs import RenderInputs
 from deforum.core.run import settings_plan
+from deforum.media.remote import UrlInputError, is_web_url, localize
 from deforum.models.settings import Settings
 from deforum.prompt.schedule import expand_backticks, split_negative
 
@@ -45,7 +45,6 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType({
 })
 GUIDED_KEYS = ("image_strength_schedule", "blendFactorMax", "blendFactorSlope", "tweening_frames_schedule",
                "color_correction_factor")
-_URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
 
 
 class ParseqError(ValueError):
@@ -62,19 +61,16 @@ def parseq_field(key: str, use_deltas: bool) -> str:
     return FIELD_NAMES.get(key, key.removesuffix("_schedule"))
 
 
-def is_url(text: str) -> bool:
-    """True for a web (or any non-file) URL."""
-    return bool(_URL.match(text.strip())) and not text.strip().lower().startswith("file://")
-
-
 def _read_text(value: str) -> str:
-    """Inline JSON as it is, or the text of a local manifest file; web URLs are refused (offline)."""
+    """Inline JSON as it is, or the text of a manifest file or http(s) URL (fetched once per run)."""
     text = value.strip()
     if text.startswith(("{", "[")):
         return text
-    if is_url(text):
-        raise ParseqError(f"{text} is a URL, but Deforum works offline and never downloads. In Parseq, copy the "
-                          "manifest (or save it to a file) and paste the JSON or the local file path here")
+    if is_web_url(text):
+        try:
+            return Path(localize(text, "parseq_manifest", "json")).read_text(encoding="utf-8")
+        except UrlInputError as err:
+            raise ParseqError(str(err).removeprefix("Setting 'parseq_manifest': ")) from None
     path = Path(text.removeprefix("file://").strip('"')).expanduser()
     if not path.is_file():
         raise ParseqError(f"{text!r} is neither manifest JSON nor an existing file. Paste the manifest JSON from "

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deforum.config.download import Progress
+from deforum.config.fetch import configure
 from deforum.integrations.webui import host
 from deforum.media.srt import SRT_PARAM_CHOICES
 
@@ -62,6 +64,11 @@ def option_defs(low_vram: bool = False) -> tuple[OptionDef, ...]:
                   "upscaling.)", "Radio", (("interactive", True), ("choices", list(PREVIEW_CHOICES)))),
         OptionDef("deforum_preview_interval_frames", 100, "Generate preview every N frames", "Slider",
                   (("interactive", True), ("minimum", 10), ("maximum", 500))),
+        OptionDef("deforum_offline", False, "Work offline: never download model weights or URL inputs (missing "
+                  "files are errors; `deforum models download` fetches them ahead)", "Checkbox",
+                  (("interactive", True),)),
+        OptionDef("deforum_allow_large_downloads", False, "Allow large downloads (Wan 14B, Qwen: tens of GB) when "
+                  "wan_auto_download / wan_qwen_auto_download ask for them", "Checkbox", (("interactive", True),)),
     )
 
 
@@ -89,6 +96,22 @@ def get(key: str) -> Any:
     """A Deforum option's current value (its default when the settings section is not registered)."""
     default = next((item.default for item in option_defs() if item.key == key), None)
     return host.option(key, default)
+
+
+def apply_download_options() -> None:
+    """The offline and large-download options; download progress shows in the tab's progress text."""
+    configure(offline=bool(get("deforum_offline")),
+              allow_large=bool(get("deforum_allow_large_downloads")), progress=download_progress)
+
+
+def download_progress(label: str) -> Progress:
+    """A progress callback writing 'Downloading <label>: n / total MB' into the WebUI's job state."""
+
+    def update(done: int, total: int | None) -> None:
+        size = f"{total / 1e6:.0f} MB" if total else "? MB"
+        host.state().textinfo = f"Downloading {label}: {done / 1e6:.0f} / {size}"
+
+    return update
 
 
 def subtitle_params() -> list[str] | None:

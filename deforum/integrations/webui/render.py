@@ -107,6 +107,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
                     overrides: dict[str, Any] | None = None) -> RunResult:
     """Render with the WebUI (caller holds the queue lock); Interrupt keeps the frames and still makes the video."""
     apply_debug_option()
+    options.apply_download_options()
     root = Path(root) if root is not None else host.output_root()
     cancel = cancel or CancelToken()
     resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None

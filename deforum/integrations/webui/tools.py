@@ -50,6 +50,7 @@ def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
     """Depth maps of a video, image or folder (into outputs/frame-depth/), with the WebUI's depth models."""
     from deforum.depth.run import run_depth_command
 
+    options.apply_download_options()
     args = ffmpeg_args()
     return run_depth_command(source.strip().strip('"'), algorithm=algorithm, models_dir=str(host.models_dir()),
                              device=host.device(), keep_imgs=keep_imgs, crf=int(args["crf"]),
@@ -58,6 +59,7 @@ def vid2depth(source: str, algorithm: str, keep_imgs: bool) -> str:
 
 def _tool_inputs(source: str, fps: float) -> tuple[ToolSource, Encoding]:
     """(ToolSource, Encoding) for an Output-tab tool: the typed path and fps, the WebUI's ffmpeg options."""
+    options.apply_download_options()
     encoding = Encoding(**ffmpeg_args())
     return ToolSource(source.strip().strip('"'), float(fps) if fps else None, ffmpeg=encoding.ffmpeg), encoding
 

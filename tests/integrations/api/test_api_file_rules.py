@@ -47,7 +47,7 @@ def test_every_listed_setting_naming_a_local_file_is_refused_with_its_key(item, 
 
 @pytest.mark.parametrize("key", ["mask_schedule", "noise_mask_schedule"])
 def test_file_inside_a_mask_expression_is_refused_whether_or_not_the_mask_is_on(key: str, tmp_path: Path) -> None:
-    for switch in ({"use_noise_mask": True, "use_mask": True}, {}):
+    for switch in ({"use_noise_mask": True, "use_mask": True, "mask_file": ""}, {}):  # no URL default in use
         items = [{**switch, key: '0: ("[/etc/shadow]")'}]
         assert _refused_keys(items, tmp_path) == {key}
 

@@ -58,3 +58,20 @@ def test_word_operands_in_mask_schedules_are_detected() -> None:
     assert not uses_word_masks(settings.replace(use_mask=True))
     assert uses_word_masks(settings.replace(use_mask=True, mask_schedule='0: ("{video_mask} & <a cat>")'))
     assert not uses_word_masks(settings.replace(use_mask=False, mask_schedule='0: ("<a cat>")'))
+
+
+def test_a_missing_clipseg_is_downloaded_from_the_hub_on_first_use(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.loopback_hosts import LoopbackHosts
+
+    staged = tiny_clipseg(tmp_path / "staging")
+    with LoopbackHosts() as hub:
+        hub.add_repo("CIDAS/clipseg-rd64-refined", staged)
+        monkeypatch.setenv("DEFORUM_OFFLINE", "0")
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+        monkeypatch.delenv("DEFORUM_MODELS_DIR", raising=False)
+        masker = load_word_masker(tmp_path / "empty")
+    image = np.random.default_rng(1).integers(0, 255, (24, 40, 3), dtype=np.uint8)
+    assert masker(image, "a cat").shape == (24, 40)
+    assert (tmp_path / "hub" / "models--CIDAS--clipseg-rd64-refined" / "snapshots").is_dir()

@@ -129,3 +129,34 @@ def test_the_hugging_face_cache_is_read_offline(models, tmp_path):
 def test_an_unknown_choice_lists_the_choices(models):
     with pytest.raises(WanModelError, match="unknown model 'Wan 9'.*1.3B VACE"):
         select_models(wan(wan_t2v_model="Wan 9"), {"t2v"})
+
+
+@pytest.fixture
+def hub(models, monkeypatch):
+    """A loopback Hugging Face hub with downloads on."""
+    from tests.loopback_hosts import LoopbackHosts
+
+    with LoopbackHosts() as server:
+        monkeypatch.setenv("DEFORUM_OFFLINE", "0")
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        yield server
+
+
+def test_wan_auto_download_fetches_a_missing_1_3b_model_into_the_cache(hub, models, tmp_path):
+    repo = fake_model(tmp_path / "repo")
+    for part in ("scheduler", "text_encoder", "tokenizer", "transformer", "vae"):
+        (repo / part / "config.json").write_text("{}", encoding="utf-8")
+    hub.add_repo("Wan-AI/Wan2.1-VACE-1.3B-diffusers", repo)
+    chosen = select_models(wan(wan_t2v_model="1.3B VACE"), {"t2v"}).text
+    assert chosen.kind == "vace" and (tmp_path / "hf") in chosen.path.parents
+    count = len(hub.state.requests)
+    assert select_models(wan(wan_t2v_model="1.3B VACE"), {"t2v"}).text.path == chosen.path
+    assert len(hub.state.requests) == count
+
+
+def test_a_14b_model_needs_the_large_download_yes_and_auto_download_off_never_asks(hub, models):
+    with pytest.raises(WanModelMissing, match="--allow-large-downloads"):
+        select_models(wan(wan_t2v_model="14B VACE"), {"t2v"})
+    with pytest.raises(WanModelMissing) as err:
+        select_models(wan(wan_t2v_model="1.3B VACE", wan_auto_download=False), {"t2v"})
+    assert "deforum models download" not in str(err.value) and hub.state.requests == []

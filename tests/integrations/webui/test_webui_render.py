@@ -164,3 +164,18 @@ def test_human_matting_loads_from_the_webui_models_folder(webui, monkeypatch) ->
     assert human_matting(_human_masks(), render.environment()) == "rvm"
     assert human_matting(small(), render.environment()) is None
     assert calls == [(str(Path(webui.paths.models_path)), "cpu")]
+
+
+def test_the_offline_option_turns_downloads_off_and_progress_shows_in_the_job_state(webui, monkeypatch) -> None:
+    from deforum.config import fetch
+    from deforum.integrations.webui.options import apply_download_options, download_progress
+
+    monkeypatch.setenv("DEFORUM_OFFLINE", "0")
+    webui.shared.opts.data.update(deforum_offline=True, deforum_allow_large_downloads=True)
+    apply_download_options()
+    assert not fetch.downloads_enabled() and fetch.large_downloads_allowed()
+    webui.shared.opts.data.update(deforum_offline=False, deforum_allow_large_downloads=False)
+    apply_download_options()
+    assert fetch.downloads_enabled() and not fetch.large_downloads_allowed()
+    download_progress("RIFE v4.6")(5_000_000, 21_000_000)
+    assert webui.shared.state.textinfo == "Downloading RIFE v4.6: 5 / 21 MB"
