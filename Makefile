@@ -16,7 +16,7 @@ WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config 
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-api.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-api.txt requirements-audio.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	$(BIN)/python -m pip install -q --no-deps -e .

@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from deforum.animation.keys import AnimationKeys, build_keys
+from deforum.animation.variables import ScheduleVariables
 from deforum.config.settings_io import save
 from deforum.core.engine import ProgressCallback, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
+from deforum.core.music import schedule_variables
 from deforum.core.plan import FramePlan, effective_cadence, plan_frames
 from deforum.core.resume import ResumeError, resume_point, saved_seed
 from deforum.core.services import CancelToken, ModelService
@@ -146,20 +148,21 @@ def guided_settings(settings: Settings) -> Settings:
     return settings.replace(seed_behavior="schedule", strength_0_no_init=False)
 
 
-def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ...]:
+def _prompt_schedule(settings: Settings, seed: int, variables: ScheduleVariables) -> tuple[tuple[str, str], ...]:
     """Per-frame prompts: blended between keyframes in Interpolation mode, else held."""
     build = build_interpolated_prompt_schedule if settings.anim.animation_mode == "Interpolation" \
         else build_prompt_schedule
     return build(settings.prompts, settings.anim.max_frames, positive=settings.animation_prompts_positive,
-                 negative=settings.animation_prompts_negative, seed=seed)
+                 negative=settings.animation_prompts_negative, seed=seed, variables=variables)
 
 
 def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] = ()) -> RenderInputs:
-    """Evaluate the schedules and prompts and plan the frames for one run."""
+    """Evaluate the schedules and prompts (with the music variables) and plan the frames for one run."""
     anim = settings.anim
+    variables = schedule_variables(settings)
     return RenderInputs(
-        settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
-        prompts=_prompt_schedule(settings, seed),
+        settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed, variables),
+        prompts=_prompt_schedule(settings, seed, variables),
         plan=plan_frames(anim.max_frames, effective_cadence(anim.animation_mode, anim.diffusion_cadence)),
         base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
         preview=settings.args.motion_preview_mode,

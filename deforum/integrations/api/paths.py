@@ -17,7 +17,7 @@ from deforum.models.settings import Settings
 CONTROLNET_UNITS = range(1, 6)
 FILE_KEYS = (
     "init_image", "mask_file", "video_init_path", "video_mask_path", "soundtrack_path", "color_coherence_image_path",
-    *(f"cn_{n}_{kind}" for n in CONTROLNET_UNITS for kind in ("vid_path", "mask_vid_path")),
+    "audio_path", *(f"cn_{n}_{kind}" for n in CONTROLNET_UNITS for kind in ("vid_path", "mask_vid_path")),
 )
 EMPTY_VALUES = ("", "None")
 WEB_SCHEMES = ("http", "https")
@@ -96,6 +96,7 @@ def keys_in_use(settings: Settings) -> set[str]:
         "video_mask_path": anim.use_mask_video,
         "soundtrack_path": out.add_soundtrack == "File",
         "color_coherence_image_path": anim.color_coherence == "Image",
+        "audio_path": bool((out.audio_path or "").strip()),
         "parseq_manifest": True,
         "init_images": settings.loop.use_looper,
     }
