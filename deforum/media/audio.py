@@ -21,7 +21,7 @@ HOP_LENGTH = 256
 N_FFT = 2048
 BANDS: dict[str, tuple[float, float]] = {"bass": (20.0, 250.0), "mid": (250.0, 4000.0), "treble": (4000.0, 11025.0)}
 FEATURE_NAMES: tuple[str, ...] = ("amp", "onset", "bass", "mid", "treble")
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 CACHE_ENV = "DEFORUM_AUDIO_CACHE"
 INSTALL_HINT = "install the audio extra: pip install -r requirements-audio.txt (librosa)"
 
@@ -102,7 +102,10 @@ def band_energies(power: np.ndarray, frequencies: np.ndarray) -> dict[str, np.nd
 
 
 def analyse_samples(samples: np.ndarray, sample_rate: int, fps: float) -> AudioAnalysis:
-    """Per-frame features, tempo and beat frames of mono samples (shape (n,)) at `fps` video frames per second."""
+    """Per-frame features, tempo and beat frames of mono samples (shape (n,)) at `fps` video frames per second.
+
+    Frame i covers the time [i/fps, (i+1)/fps): features average over it, and a beat belongs to the frame it falls in.
+    """
     if fps <= 0:
         raise AudioError(f"Setting 'fps': {fps} is not a positive frame rate. Fix: use e.g. 15.")
     librosa = librosa_module()
@@ -118,7 +121,7 @@ def analyse_samples(samples: np.ndarray, sample_rate: int, fps: float) -> AudioA
     features = {name: normalise(frame_means(raw[name], times[: len(raw[name])], fps, frame_count))
                 for name in FEATURE_NAMES}
     tempo, beat_times = tempo_and_beats(librosa, onset, sample_rate)
-    beats = tuple(sorted({int(round(time * fps)) for time in beat_times if time * fps < frame_count}))
+    beats = tuple(sorted({int(np.floor(time * fps)) for time in beat_times if time * fps < frame_count}))
     return AudioAnalysis(fps=float(fps), duration=duration, tempo=tempo, beat_frames=beats, features=features)
 
 
