@@ -224,7 +224,8 @@ def _name_problem(name: str, variables: frozenset[str]) -> tuple[str, str] | Non
         return (f"the audio variable {name!r} has no values here",
                 "set audio_path (or a soundtrack) so the audio is analysed, or remove it from the formula")
     if name in MUSIC_NAMES:
-        return f"the variable {name!r} is not available here", "use it in schedule values, not in frame keys"
+        return (f"the variable {name!r} is not available here",
+                "use it in a schedule value or a backtick prompt; frame keys take only max_f and s")
     return f"unknown name {name!r:.40}", "use only the allowed names listed here"
 
 

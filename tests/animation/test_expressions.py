@@ -159,7 +159,7 @@ def test_variables_are_those_of_the_context() -> None:
 def test_music_names_missing_from_the_context_say_how_to_get_them() -> None:
     with pytest.raises(ExpressionError, match="audio variable 'bass' has no values.*Fix: set audio_path"):
         evaluate("1 + bass", VARIABLES)
-    with pytest.raises(ExpressionError, match="variable 'beat' is not available here.*Fix: use it in schedule"):
+    with pytest.raises(ExpressionError, match="'beat' is not available here.*Fix: use it in a schedule value"):
         check_expression("max_f - beat", frozenset({"max_f", "s"}))
 
 
