@@ -59,7 +59,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from deforum.animation.schedule_cli import run_schedule_command
     from deforum.animation.variables import ScheduleVariables
 
-    variables = ScheduleVariables(fps=args.fps, bpm=args.bpm)
+    features = {}
+    if args.audio:
+        from deforum.media.audio import analyse_file
+
+        features = analyse_file(args.audio, args.fps).features
+    variables = ScheduleVariables(fps=args.fps, bpm=args.bpm, features=features)
     print(run_schedule_command(args.schedule, args.frames, args.seed, variables))
     if args.plot:
         from deforum.core.schedule_view import schedule_plot
@@ -99,6 +104,7 @@ def add_schedule_command(sub: argparse._SubParsersAction) -> None:
     schedule.add_argument("--seed", type=int, default=-1, help="value of `s` in expressions")
     schedule.add_argument("--fps", type=float, default=15.0, help="value of `fps` (default 15)")
     schedule.add_argument("--bpm", type=float, default=0.0, help="value of `bpm`; `beat` = t*bpm/(60*fps)")
+    schedule.add_argument("--audio", metavar="FILE", help="audio file for amp, onset, bass, mid, treble")
     schedule.add_argument("--plot", metavar="PNG", help="also draw the schedule, keyframes marked")
     schedule.add_argument("--cadence", type=int, default=1, help="shade the tween frames of this cadence in --plot")
     schedule.set_defaults(handler=cmd_schedule)

@@ -75,3 +75,12 @@ def test_settings_plot_writes_the_png(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().out.strip() == str(out)
     with Image.open(out) as image:
         assert image.size[0] == 800 and image.size[1] >= 300
+
+
+def test_schedule_reads_audio_features_with_audio(tmp_path: Path, capsys) -> None:
+    wav = write_wav(tmp_path / "bass.wav", bursts([(1.0, 0.6, 40.0, 200.0)], 2.0))
+    assert main(["schedule", "0: (1 + bass)", "--frames", "30", "--audio", str(wav)]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert max(values) == 2.0 and 14 <= values.index(2.0) <= 24 and values[0] == 1.0
+    assert main(["schedule", "0: (1 + bass)", "--frames", "3"]) == 2
+    assert "audio variable 'bass' has no values" in capsys.readouterr().err
