@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
-from deforum.animation.keys import STRING_SCHEDULE_KEYS, numeric_schedule_keys
+from deforum.animation.keys import numeric_schedule_keys
 from deforum.animation.variables import AUDIO_NAMES, ScheduleVariables
 from deforum.media.audio import AudioError, analyse_file
 from deforum.media.video import resolve_soundtrack
 from deforum.models.settings import Settings
 
+_BACKTICKS = re.compile(r"`(.*?)`")
 _AUDIO_WORD = re.compile(r"\b(" + "|".join(sorted(AUDIO_NAMES)) + r")\b")
 
 
@@ -25,10 +26,11 @@ def audio_source(settings: Settings) -> str | None:
 
 
 def uses_audio(settings: Settings) -> bool:
-    """Whether any numeric schedule or prompt names an audio feature (amp, onset, bass, mid, treble)."""
+    """Whether a numeric schedule or a prompt's backtick maths names an audio feature (amp, onset, bass, …)."""
     flat = settings.to_flat()
-    texts = [str(flat[key]) for key in numeric_schedule_keys(flat) if key not in STRING_SCHEDULE_KEYS]
-    texts += [*settings.prompts.values(), settings.animation_prompts_positive, settings.animation_prompts_negative]
+    texts = [str(flat[key]) for key in numeric_schedule_keys(flat)]
+    prompts = [*settings.prompts.values(), settings.animation_prompts_positive, settings.animation_prompts_negative]
+    texts += [maths for prompt in prompts for maths in _BACKTICKS.findall(str(prompt))]
     return any(_AUDIO_WORD.search(text) for text in texts)
 
 

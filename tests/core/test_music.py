@@ -53,8 +53,10 @@ def test_the_soundtrack_is_the_default_audio(bass_wav: Path) -> None:
 
 
 def test_no_audio_is_read_when_no_schedule_uses_it(tmp_path: Path) -> None:
-    settings = Settings.from_dict({**SMALL, "audio_path": str(tmp_path / "missing.wav")})
+    settings = Settings.from_dict({**SMALL, "audio_path": str(tmp_path / "missing.wav"),
+                                   "prompts": {"0": "a bass guitar, treble clef, `t*2`"}})
     assert not uses_audio(settings)
+    assert uses_audio(settings.replace(prompts={"0": "a bass guitar (glow:`1 + bass`)"}))
     assert schedule_variables(settings).features == {}
 
 
