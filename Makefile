@@ -8,7 +8,7 @@ JOBS ?= 2
 # Second and third test passes: the code the WebUI runs, against A1111's and Forge's own versions
 # (requirements-webui.txt, requirements-forge.txt), each in its own venv.
 COMPAT_STAMPS := .venv-webui/.deforum-installed .venv-forge/.deforum-installed
-WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config tests/models \
+WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config tests/models tests/ui \
 	tests/integrations/webui tests/integrations/api/test_api_units.py tests/integrations/api/test_api_http.py \
 	tests/integrations/features/test_clipseg.py tests/integrations/features/test_matting.py tests/fidelity
 
@@ -16,7 +16,7 @@ WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config 
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-api.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-api.txt requirements-audio.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	$(BIN)/python -m pip install -q --no-deps -e .

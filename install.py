@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import logging
 import re
 from pathlib import Path
 
 import launch  # provided by the WebUI when it runs install.py
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
+# Optional extras (music-driven schedules and schedule plots): installed too, but a failure only disables them.
+OPTIONAL_REQUIREMENTS = (Path(__file__).resolve().parent / "requirements-audio.txt",)
 # The WebUI's own versions are kept as they are (pinned while installing ours so pip cannot replace them).
 WEBUI_OWNED = ("torch", "torchvision", "transformers", "numpy", "pillow", "accelerate")
 # Needed only by the standalone renderer (`python -m deforum render --model`): the WebUI renders with its own model.
@@ -65,11 +68,26 @@ def install(requirement: str, pins: str) -> None:
         launch.run_pip(f'install "{name}" {pins}', f"Deforum requirement: {name}")
 
 
+def install_optional(requirement: str, pins: str) -> bool:
+    """Install one optional requirement; on failure log what stays unavailable and go on. True when installed."""
+    try:
+        install(requirement, pins)
+    except RuntimeError as exc:
+        logging.getLogger("deforum.install").warning(
+            "Deforum: optional %s could not be installed (%s); audio-driven schedules and plots are unavailable",
+            requirement, exc)
+        return False
+    return True
+
+
 def main() -> None:
-    """Install what is missing."""
+    """Install what is missing: the requirements, then the optional extras."""
     pins = webui_pins()
     for requirement in missing(requirement_lines()):
         install(requirement, pins)
+    for path in OPTIONAL_REQUIREMENTS:
+        for requirement in missing(requirement_lines(path)):
+            install_optional(requirement, pins)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,10 @@ from typing import Literal
 
 import numpy as np
 
-ALLOWED_NAMES: frozenset[str] = frozenset({"t", "max_f", "s"})
+from deforum.animation.variables import AUDIO_NAMES, MUSIC_NAMES
+
+FRAME_NAMES: frozenset[str] = frozenset({"t", "max_f", "s"})
+ALLOWED_NAMES: frozenset[str] = FRAME_NAMES | MUSIC_NAMES
 
 _ARITY: Mapping[str, int] = {
     "sin": 1, "cos": 1, "tan": 1, "arcsin": 1, "arccos": 1, "arctan": 1, "arctan2": 2,
@@ -292,6 +295,12 @@ def _name_problem(name: str, variables: frozenset[str]) -> tuple[str, str] | Non
         return None
     if name in ALLOWED_FUNCTIONS:
         return f"the function {name!r} is used without arguments", f"call it, e.g. {name}(t)"
+    if name in AUDIO_NAMES:
+        return (f"the audio variable {name!r} has no values here",
+                "set audio_path (or a soundtrack) so the audio is analysed, or remove it from the formula")
+    if name in MUSIC_NAMES:
+        return (f"the variable {name!r} is not available here",
+                "use it in a schedule value or a backtick prompt; frame keys take only max_f and s")
     return f"unknown name {name!r:.40}", "use only the allowed names listed here"
 
 

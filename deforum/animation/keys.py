@@ -12,6 +12,7 @@ import numpy as np
 
 from deforum.animation.schedule_parse import ScheduleError, format_number
 from deforum.animation.schedules import evaluate_schedule, evaluate_string_schedule
+from deforum.animation.variables import NO_MUSIC, ScheduleVariables
 
 _ANIMATION_SCHEDULES = (
     "angle", "transform_center_x", "transform_center_y", "zoom", "translation_x", "translation_y",
@@ -77,9 +78,11 @@ def numeric_schedule_keys(values: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(key for key in NUMERIC_SCHEDULE_KEYS if key in values) + extra
 
 
-def build_keys(values: Mapping[str, Any], max_frames: int, seed: int) -> AnimationKeys:
+def build_keys(values: Mapping[str, Any], max_frames: int, seed: int,
+               variables: ScheduleVariables = NO_MUSIC) -> AnimationKeys:
     """Evaluate every schedule key present in a flat settings mapping for `max_frames` frames."""
-    series = {key: _read_only(evaluate_schedule(_schedule_text(values[key], key), max_frames, seed=seed, name=key))
+    series = {key: _read_only(evaluate_schedule(_schedule_text(values[key], key), max_frames, seed=seed, name=key,
+                                                variables=variables))
               for key in numeric_schedule_keys(values)}
     strings = {key: evaluate_string_schedule(_schedule_text(values[key], key), max_frames, name=key)
                for key in STRING_SCHEDULE_KEYS if key in values}

@@ -6,13 +6,14 @@ import json
 
 from deforum.animation.schedule_parse import ScheduleError, is_plain_number, parse_string_schedule, unwrap_parentheses
 from deforum.animation.schedules import evaluate_schedule, evaluate_string_schedule
+from deforum.animation.variables import NO_MUSIC, ScheduleVariables
 
 
-def run_schedule_command(text: str, frames: int, seed: int) -> str:
+def run_schedule_command(text: str, frames: int, seed: int, variables: ScheduleVariables = NO_MUSIC) -> str:
     """The JSON list of a schedule's values for `frames` frames (strings for a quoted string schedule)."""
     if _is_string_schedule(text):
         return json.dumps(list(evaluate_string_schedule(text, frames, name="schedule")))
-    return json.dumps(evaluate_schedule(text, frames, seed=seed, name="schedule").tolist())
+    return json.dumps(evaluate_schedule(text, frames, seed=seed, name="schedule", variables=variables).tolist())
 
 
 def _is_string_schedule(text: str) -> bool:

@@ -18,6 +18,7 @@ from deforum.animation.schedule_parse import (
     parse_schedule,
     parse_string_schedule,
 )
+from deforum.animation.variables import NO_MUSIC, ScheduleVariables
 
 __all__ = [
     "KEY_NAMES", "MAX_FRAMES", "MAX_SCHEDULE_LENGTH", "Keyframe", "ScheduleError", "evaluate_schedule",
@@ -29,8 +30,9 @@ MAX_FRAMES = 1_000_000
 _FINITE_FIX = "keep the value finite: avoid division by zero, log(0), sqrt of negatives and huge powers"
 
 
-def evaluate_schedule(text: str, max_frames: int, *, seed: int = -1, name: str = "schedule") -> np.ndarray:
-    """Per-frame float64 values of a numeric schedule (length max_frames)."""
+def evaluate_schedule(text: str, max_frames: int, *, seed: int = -1, name: str = "schedule",
+                      variables: ScheduleVariables = NO_MUSIC) -> np.ndarray:
+    """Per-frame float64 values of a numeric schedule (length max_frames); `variables` adds fps, bpm, beat, audio."""
     _check_frame_count(max_frames, name)
     keyframes = parse_schedule(text, name)
     if max_frames == 0:
@@ -43,7 +45,7 @@ def evaluate_schedule(text: str, max_frames: int, *, seed: int = -1, name: str =
         if key.number is not None:
             values[frame] = key.number
         else:
-            values[frame:end] = _expression_segment(key, frame, end, constants, name)
+            values[frame:end] = _expression_segment(key, frame, end, constants, name, variables)
     return _fill_between_keyframes(values)
 
 
@@ -89,11 +91,12 @@ def _frame_of(key: Keyframe, constants: dict[str, float], name: str) -> int:
     return math.trunc(value)
 
 
-def _expression_segment(key: Keyframe, start: int, end: int, constants: dict[str, float], name: str) -> np.ndarray:
+def _expression_segment(key: Keyframe, start: int, end: int, constants: dict[str, float], name: str,
+                        variables: ScheduleVariables) -> np.ndarray:
     """An expression keyframe evaluated at every frame of its segment with one numexpr call."""
     t = np.arange(start, end, dtype=np.float64)
     try:
-        result = evaluate(key.value_text, {"t": t, **constants})
+        result = evaluate(key.value_text, {"t": t, **constants, **variables.at(t)})
     except ExpressionError as exc:
         raise key.error(exc.reason, exc.fix, name=name) from exc
     segment = np.broadcast_to(np.asarray(result, dtype=np.float64), t.shape)

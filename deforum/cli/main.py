@@ -38,6 +38,7 @@ def _report(err: BaseException, verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    from deforum.cli.audio import add_audio_command
     from deforum.cli.depth import add_depth_command
     from deforum.cli.models import add_models_command
     from deforum.cli.render import add_render_command
@@ -46,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from deforum.cli.wan import add_wan_command
 
     parser = build_parser((add_render_command, add_serve_command, add_depth_command, add_interpolate_command,
-                           add_upscale_command, add_frames_command, add_wan_command, add_models_command))
+                           add_upscale_command, add_frames_command, add_wan_command, add_models_command,
+                           add_audio_command))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     apply_download_flags(args)

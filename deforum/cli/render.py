@@ -75,7 +75,7 @@ def print_plan(settings: Settings) -> int:
 
         print(format_plan(plan_clips(settings, max(0, settings.args.seed))))
         return 0
-    from deforum.core.run import plan_of
+    from deforum.core.run_inputs import plan_of
     from deforum.integrations.features.hooks import render_hooks
 
     print(plan_of(settings, render_hooks(settings)).describe())

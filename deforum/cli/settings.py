@@ -43,11 +43,35 @@ def cmd_settings_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_schedule(args: argparse.Namespace) -> int:
-    """Print the per-frame values of a schedule as a JSON list."""
-    from deforum.animation.schedule_cli import run_schedule_command
+def cmd_settings_plot(args: argparse.Namespace) -> int:
+    """Draw each varying schedule of a settings file over its frames."""
+    from deforum.config.overrides import apply_overrides
+    from deforum.config.settings_io import load
+    from deforum.core.schedule_view import settings_plot
 
-    print(run_schedule_command(args.schedule, args.frames, args.seed))
+    settings = apply_overrides(load(args.file), args.set or [])
+    print(settings_plot(settings).save(args.output))
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Print the per-frame values of a schedule as a JSON list (and draw it with --plot)."""
+    from deforum.animation.schedule_cli import run_schedule_command
+    from deforum.animation.variables import ScheduleVariables
+
+    features = {}
+    if args.audio:
+        from deforum.media.audio import analyse_file
+
+        features = analyse_file(args.audio, args.fps).features
+    variables = ScheduleVariables(fps=args.fps, bpm=args.bpm, features=features)
+    print(run_schedule_command(args.schedule, args.frames, args.seed, variables))
+    if args.plot:
+        from deforum.core.schedule_view import schedule_plot
+
+        schedule_plot(args.schedule, args.frames, seed=args.seed, cadence=args.cadence,
+                      variables=variables).save(args.plot)
+        print(f"plot: {args.plot}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -65,12 +89,22 @@ def add_settings_commands(sub: argparse._SubParsersAction) -> None:
                         help="'ui': the Save Settings shape (default); 'run': the render's settings file shape")
     export.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
     export.set_defaults(handler=cmd_settings_export)
+    plot = settings_sub.add_parser("plot", help="draw every varying schedule over frames (keyframes, cadence)")
+    plot.add_argument("file")
+    plot.add_argument("-o", "--output", default="schedules.png", help="PNG file to write (default schedules.png)")
+    plot.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
+    plot.set_defaults(handler=cmd_settings_plot)
 
 
 def add_schedule_command(sub: argparse._SubParsersAction) -> None:
-    """Register `schedule "0:(1), 10:(sin(t))" --frames N [--seed S]`."""
+    """Register `schedule "0:(1), 10:(sin(t))" --frames N [--seed S] [--fps F] [--bpm B] [--plot PNG]`."""
     schedule = sub.add_parser("schedule", help="print a schedule's per-frame values as JSON")
     schedule.add_argument("schedule", help='e.g. "0:(1), 10:(sin(t))"')
     schedule.add_argument("--frames", type=int, required=True, help="number of frames (max_frames)")
     schedule.add_argument("--seed", type=int, default=-1, help="value of `s` in expressions")
+    schedule.add_argument("--fps", type=float, default=15.0, help="value of `fps` (default 15)")
+    schedule.add_argument("--bpm", type=float, default=0.0, help="value of `bpm`; `beat` = t*bpm/(60*fps)")
+    schedule.add_argument("--audio", metavar="FILE", help="audio file for amp, onset, bass, mid, treble")
+    schedule.add_argument("--plot", metavar="PNG", help="also draw the schedule, keyframes marked")
+    schedule.add_argument("--cadence", type=int, default=1, help="shade the tween frames of this cadence in --plot")
     schedule.set_defaults(handler=cmd_schedule)

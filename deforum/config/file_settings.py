@@ -30,7 +30,7 @@ class FileSetting:
 FILE_SETTINGS: tuple[FileSetting, ...] = (
     *(FileSetting(key, "path") for key in (
         "init_image", "mask_file", "video_init_path", "video_mask_path", "soundtrack_path",
-        "color_coherence_image_path",
+        "color_coherence_image_path", "audio_path",
         *(f"cn_{n}_{kind}" for n in CONTROLNET_UNITS for kind in ("vid_path", "mask_vid_path")))),
     FileSetting("init_images", "guided_images"),
     FileSetting("parseq_manifest", "manifest"),

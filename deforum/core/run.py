@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from deforum.animation.keys import AnimationKeys, build_keys
-from deforum.animation.shakify import find_shake, shake_offsets, shaken_keys
+from deforum.animation.keys import AnimationKeys
 from deforum.config.settings_io import run_record, save
 from deforum.core.engine import ProgressCallback, RenderOutcome, render
 from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
-from deforum.core.plan import FramePlan, plan_render
+from deforum.core.plan import FramePlan
 from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
 from deforum.core.run_claim import claim_timestring, release_claim
+from deforum.core.run_inputs import render_inputs, with_shake
 from deforum.core.services import CancelToken, ModelService
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
@@ -50,8 +50,6 @@ from deforum.media.video_pipe import VideoPipe
 from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
-from deforum.prompt.blend import build_interpolated_prompt_schedule
-from deforum.prompt.schedule import build_prompt_schedule, keyframe_prompt_texts, prompt_keyframes
 
 log = logging.getLogger(__name__)
 PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
@@ -95,14 +93,6 @@ def output_folder(settings: Settings, root: Path, timestring: str, seed: int) ->
     values = {**settings.to_flat(), "timestring": timestring, "seed": seed}
     batch_name = substitute_batch_name(settings.args.batch_name, values)
     return root / batch_name, batch_name
-
-
-def _init_image(settings: Settings) -> np.ndarray | None:
-    """The init image when use_init is on (resized to the frame size)."""
-    a = settings.args
-    if not a.use_init or not a.init_image:
-        return None
-    return load_image_source(a.init_image, frame_size(settings), setting="init_image")
 
 
 def _coherence_image(settings: Settings) -> np.ndarray | None:
@@ -150,64 +140,6 @@ def guided_settings(settings: Settings) -> Settings:
     if settings.args.strength == 0:
         raise ValueError("Setting 'strength': guided images (use_looper) need a strength above 0 in the Init tab.")
     return settings.replace(seed_behavior="schedule", strength_0_no_init=False)
-
-
-def _prompt_schedule(settings: Settings, seed: int) -> tuple[tuple[str, str], ...]:
-    """Per-frame prompts: blended between keyframes in Interpolation mode, else held."""
-    build = build_interpolated_prompt_schedule if traits(settings.anim.animation_mode).blends_prompts \
-        else build_prompt_schedule
-    return build(settings.prompts, settings.anim.max_frames, positive=settings.animation_prompts_positive,
-                 negative=settings.animation_prompts_negative, seed=seed)
-
-
-def settings_plan(settings: Settings, seed: int, parseq_keyframes: Sequence[int] | None = None) -> FramePlan:
-    """The frame plan of these settings: cadence, or the keyframe distribution over the prompt keyframes."""
-    anim = settings.anim
-    frames = [frame for frame, _, _ in prompt_keyframes(dict(settings.prompts), anim.max_frames - 1, seed)]
-    return plan_render(anim.max_frames, anim.animation_mode, anim.diffusion_cadence,
-                       settings.forge.keyframe_distribution, frames, parseq_keyframes)
-
-
-def render_inputs(settings: Settings, seed: int, video_frames: tuple[Path, ...] = ()) -> RenderInputs:
-    """Evaluate the schedules and prompts and plan the frames for one run."""
-    anim = settings.anim
-    return RenderInputs(
-        settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
-        prompts=_prompt_schedule(settings, seed),
-        prompt_texts=keyframe_prompt_texts(settings.prompts, anim.max_frames,
-                                           positive=settings.animation_prompts_positive,
-                                           negative=settings.animation_prompts_negative, seed=seed),
-        plan=settings_plan(settings, seed),
-        base_seed=seed, init_image=_init_image(settings), video_frames=video_frames,
-        preview=settings.args.motion_preview_mode,
-    )
-
-
-def plan_of(settings: Settings, hooks: Sequence[RenderHook] = ()) -> FramePlan:
-    """The plan a render of these settings follows (Parseq's frames and keyframes included), rendering nothing."""
-    for hook in hooks:
-        settings = hook.adjust_settings(settings)
-    seed = max(0, settings.args.seed)
-    anim = settings.anim
-    inputs = RenderInputs(settings=settings, keys=build_keys(settings.to_flat(), anim.max_frames, seed),
-                          prompts=_prompt_schedule(settings, seed), plan=settings_plan(settings, seed),
-                          base_seed=seed, preview=True)
-    for hook in hooks:
-        inputs = hook.decorate(inputs)
-    return inputs.plan
-
-
-def with_shake(inputs: RenderInputs) -> RenderInputs:
-    """Camera Shakify on the 3D translation/rotation schedules when a keyframe distribution is on (as the fork)."""
-    s = inputs.settings
-    if not inputs.plan.warp_tweens or s.anim.animation_mode != "3D":
-        return inputs
-    shake = find_shake(s.forge.shake_name)
-    if shake is None:
-        return inputs
-    offsets = shake_offsets(shake, inputs.keys.max_frames, s.output.fps, s.forge.shake_intensity,
-                            s.forge.shake_speed)
-    return dataclasses.replace(inputs, keys=shaken_keys(inputs.keys, offsets))
 
 
 class ControlledModelService:

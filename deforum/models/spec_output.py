@@ -34,6 +34,8 @@ OUTPUT_FIELDS: tuple[FieldSpec, ...] = (
     F('delete_input_frames', BOOL, False),
     F('add_soundtrack', CHOICE, 'None', choices=('None', 'File', 'Init Video')),
     F('soundtrack_path', STR, 'https://deforum.github.io/a1/A1.mp3'),
+    F('bpm', NUMBER, 0, minimum=0),
+    F('audio_path', OPTIONAL_STR, ''),
     F('r_upscale_video', BOOL, False),
     F('r_upscale_factor', CHOICE, 'x2', choices=('x2', 'x3', 'x4')),
     F('r_upscale_model', CHOICE, 'realesr-animevideov3', choices=(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from deforum.animation.variables import NO_MUSIC, ScheduleVariables
 from deforum.prompt.schedule import (
     NEG_MARKER,
     PromptError,
@@ -78,7 +79,8 @@ def _text_at(keyframes: list[tuple[int, str, str]], frame: int, position: int) -
 
 
 def build_interpolated_prompt_schedule(prompts: Mapping[str, str], max_frames: int, *, positive: str = "",
-                                       negative: str = "", seed: int = -1) -> tuple[tuple[str, str], ...]:
+                                       negative: str = "", seed: int = -1,
+                                       variables: ScheduleVariables = NO_MUSIC) -> tuple[tuple[str, str], ...]:
     """Per-frame (positive, negative) prompts of interpolation mode: merged, blended, backticks evaluated."""
     if max_frames <= 0:
         return ()
@@ -86,7 +88,8 @@ def build_interpolated_prompt_schedule(prompts: Mapping[str, str], max_frames: i
     texts = interpolated_prompt_texts(merged, max_frames, seed=seed)
     result: list[tuple[str, str]] = []
     for frame, text in enumerate(texts):
-        expanded = expand_backticks(text.strip(), np.array([frame]), max_f=max_frames, seed=seed)[0]
+        expanded = expand_backticks(text.strip(), np.array([frame]), max_f=max_frames, seed=seed,
+                                    variables=variables)[0]
         if expanded.endswith(NEG_MARKER):
             expanded = expanded[: -len(NEG_MARKER)]
         result.append(split_negative(expanded))

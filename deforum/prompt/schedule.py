@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from deforum.animation.expressions import ExpressionError, evaluate
+from deforum.animation.variables import NO_MUSIC, ScheduleVariables
 from deforum.models.prompt_merge import NEG_MARKER, merge_shared_prompts
 
 __all__ = [
@@ -76,14 +77,14 @@ def _key_frame(key: str, max_f: int, seed: int) -> int:
     return math.trunc(value)
 
 
-def expand_backticks(text: str, frames: np.ndarray, *, max_f: int, seed: int, key: str | None = None
-                     ) -> list[str]:
+def expand_backticks(text: str, frames: np.ndarray, *, max_f: int, seed: int, key: str | None = None,
+                     variables: ScheduleVariables = NO_MUSIC) -> list[str]:
     """`text` for each frame with every `expr` replaced by its value at t=frame (one evaluation per expression)."""
     pieces = _BACKTICK.split(text)
     expressions = _BACKTICK.findall(text)
     if not expressions:
         return [text] * len(frames)
-    columns = [_backtick_values(expr[1:-1], frames, max_f, seed, key) for expr in expressions]
+    columns = [_backtick_values(expr[1:-1], frames, max_f, seed, key, variables) for expr in expressions]
     rows: list[str] = []
     for row in range(len(frames)):
         parts = [pieces[0]]
@@ -94,11 +95,12 @@ def expand_backticks(text: str, frames: np.ndarray, *, max_f: int, seed: int, ke
     return rows
 
 
-def _backtick_values(expression: str, frames: np.ndarray, max_f: int, seed: int, key: str | None) -> list[str]:
+def _backtick_values(expression: str, frames: np.ndarray, max_f: int, seed: int, key: str | None,
+                     variables: ScheduleVariables) -> list[str]:
     """One backtick expression evaluated at every frame, written as the original's str() of the result."""
     t = np.asarray(frames, dtype=np.int64)
     try:
-        result = evaluate(expression, {"t": t, "max_f": int(max_f), "s": int(seed)})
+        result = evaluate(expression, {"t": t, "max_f": int(max_f), "s": int(seed), **variables.at(t)})
     except ExpressionError as exc:
         first = int(t[0]) if t.size else None
         raise PromptError(f"backtick maths `{expression}`: {exc.reason}", key=key, frame=first,
@@ -112,14 +114,16 @@ def _backtick_values(expression: str, frames: np.ndarray, max_f: int, seed: int,
 
 
 def build_prompt_schedule(prompts: Mapping[str, str], max_frames: int, *, positive: str = "",
-                          negative: str = "", seed: int = -1) -> tuple[tuple[str, str], ...]:
+                          negative: str = "", seed: int = -1, variables: ScheduleVariables = NO_MUSIC
+                          ) -> tuple[tuple[str, str], ...]:
     """Per-frame (positive, negative) prompts with the shared prompts merged and backticks evaluated."""
     if max_frames <= 0:
         return ()
     merged = merge_shared_prompts(checked_prompts(prompts), positive, negative)
     result: list[tuple[str, str]] = []
     for start, end, key, prompt in prompt_segments(merged, max_frames, seed):
-        expanded = expand_backticks(prompt, np.arange(start, end), max_f=max_frames - 1, seed=seed, key=key)
+        expanded = expand_backticks(prompt, np.arange(start, end), max_f=max_frames - 1, seed=seed, key=key,
+                                    variables=variables)
         result.extend(split_negative(text) for text in expanded)
     return tuple(result)
 

@@ -158,6 +158,7 @@ OUTPUT = tab(
     tabs(
         tab("Video Output", row("skip_video_creation fps make_gif"),
             row("delete_imgs delete_input_frames store_frames_in_ram"), row("add_soundtrack soundtrack_path"),
+            row("bpm audio_path"),
             row("r_upscale_video r_upscale_model r_upscale_factor r_upscale_keep_imgs"), widget("video_settings")),
         tab("Frame Interpolation", row("frame_interpolation_engine"),
             row("frame_interpolation_x_amount frame_interpolation_slow_mo_enabled frame_interpolation_slow_mo_amount"),

@@ -24,7 +24,8 @@ VARIABLES = {"t": T, "max_f": 5.0, "s": 42.0}
 
 
 def test_allowed_names_are_the_schedule_variables() -> None:
-    assert ALLOWED_NAMES == frozenset({"t", "max_f", "s"})
+    assert ALLOWED_NAMES == frozenset({"t", "max_f", "s", "fps", "bpm", "beat", "beat_offset",
+                                       "amp", "onset", "bass", "mid", "treble"})
 
 
 def test_allowed_functions_cover_the_documented_maths_and_no_reductions() -> None:
@@ -126,7 +127,8 @@ def test_hostile_or_unsupported_input_is_a_clear_error(text: str) -> None:
     with pytest.raises(ExpressionError) as caught:
         check_expression(text, ALLOWED_NAMES)
     message = str(caught.value)
-    assert "Allowed names: max_f, s, t" in message and "Fix:" in message
+    assert "Allowed names: amp, bass, beat, beat_offset, bpm, fps, max_f, mid, onset, s, t, treble" in message
+    assert "Fix:" in message
     assert caught.value.position is not None and 1 <= caught.value.position <= len(text) + 1
 
 
@@ -152,6 +154,13 @@ def test_variables_are_those_of_the_context() -> None:
     check_expression("max_f - 2", frozenset({"max_f", "s"}))
     with pytest.raises(ExpressionError, match="unknown name 't'.*Allowed names: max_f, s;"):
         check_expression("t", frozenset({"max_f", "s"}))
+
+
+def test_music_names_missing_from_the_context_say_how_to_get_them() -> None:
+    with pytest.raises(ExpressionError, match="audio variable 'bass' has no values.*Fix: set audio_path"):
+        evaluate("1 + bass", VARIABLES)
+    with pytest.raises(ExpressionError, match="'beat' is not available here.*Fix: use it in a schedule value"):
+        check_expression("max_f - beat", frozenset({"max_f", "s"}))
 
 
 @pytest.mark.parametrize("text", ["1+" * 1001 + "1", "x" * 1_000_000, "(" * 250 + "t" + ")" * 250,

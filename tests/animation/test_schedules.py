@@ -143,7 +143,8 @@ def test_error_names_schedule_keyframe_position_and_allowed_names() -> None:
     error = caught.value
     assert (error.schedule_name, error.keyframe, error.position) == ("zoom", 2, 15)
     assert str(error).startswith("Schedule 'zoom', keyframe 2 (\"5: (t*)\"), character 15: invalid syntax.")
-    assert "Allowed names: max_f, s, t; functions: abs," in str(error) and "Fix:" in str(error)
+    assert "Allowed names: amp, bass, beat, beat_offset, bpm, fps, max_f, mid, onset, s, t, treble; functions: abs," \
+        in str(error) and "Fix:" in str(error)
     assert isinstance(error, ValueError)
 
 

@@ -14,7 +14,8 @@ from deforum.animation.shakify import DATA_FILE, all_shakes, find_shake, shake_c
 from deforum.config.settings_io import load
 from deforum.core.engine import RenderServices
 from deforum.core.preview import PreviewModelService
-from deforum.core.run import render_inputs, run_render, with_shake
+from deforum.core.run import run_render
+from deforum.core.run_inputs import render_inputs, with_shake
 from deforum.media.frames_io import read_image
 from deforum.models.spec_extra import SHAKE_NAMES
 from tests.conftest import DATA

@@ -21,7 +21,8 @@ from deforum.core.distribution import (
 from deforum.core.engine import RenderServices, render
 from deforum.core.plan import plan_render
 from deforum.core.preview import PreviewModelService
-from deforum.core.run import render_inputs, run_render, settings_plan
+from deforum.core.run import run_render
+from deforum.core.run_inputs import render_inputs, settings_plan
 from deforum.core.services import CancelToken
 from deforum.core.sink import checkpoint_path
 from deforum.media.frames_io import existing_frames

@@ -84,6 +84,7 @@ def keys_in_use(settings: Settings) -> set[str]:
         "video_mask_path": anim.use_mask_video,
         "soundtrack_path": out.add_soundtrack == "File",
         "color_coherence_image_path": anim.color_coherence == "Image",
+        "audio_path": bool((out.audio_path or "").strip()),
         "parseq_manifest": True,
         "init_images": settings.loop.use_looper,
         "mask_schedule": settings.args.use_mask or anim.use_mask_video,

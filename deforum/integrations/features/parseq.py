@@ -17,7 +17,7 @@ import numpy as np
 
 from deforum.animation.keys import NUMERIC_SCHEDULE_KEYS, STRING_SCHEDULE_KEYS, AnimationKeys
 from deforum.core.inputs import RenderInputs
-from deforum.core.run import settings_plan
+from deforum.core.run_inputs import settings_plan
 from deforum.media.remote import UrlInputError, is_web_url, localize
 from deforum.models.settings import Settings
 from deforum.prompt.schedule import expand_backticks, split_negative

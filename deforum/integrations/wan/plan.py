@@ -13,6 +13,7 @@ from deforum.animation.keys import AnimationKeys, build_keys
 from deforum.animation.movement import describe_motion
 from deforum.animation.seeds import seed_for_generation
 from deforum.core.guided import parse_guided_images
+from deforum.core.music import schedule_variables
 from deforum.models.settings import Settings, SettingsError
 from deforum.prompt.schedule import build_prompt_schedule, checked_prompts, merge_shared_prompts, prompt_keyframes
 
@@ -219,11 +220,12 @@ def plan_clips(settings: Settings, run_seed: int, *, keys: AnimationKeys | None 
     if max_clip_frames < MIN_FRAMES or (max_clip_frames - 1) % 4:
         raise ValueError(f"max_clip_frames must be 4n+1 and at least {MIN_FRAMES}, got {max_clip_frames}")
     anim, seed = settings.anim, base_seed(settings, run_seed)
-    keys = keys or build_keys(settings.to_flat(), anim.max_frames, seed)
+    variables = schedule_variables(settings)
+    keys = keys or build_keys(settings.to_flat(), anim.max_frames, seed, variables)
     source, prompts = prompt_source(settings)
     merged = merge_shared_prompts(prompts, settings.animation_prompts_positive, settings.animation_prompts_negative)
     per_frame = build_prompt_schedule(prompts, anim.max_frames, positive=settings.animation_prompts_positive,
-                                      negative=settings.animation_prompts_negative, seed=seed)
+                                      negative=settings.animation_prompts_negative, seed=seed, variables=variables)
     continuity = settings.forge.wan_i2v_model != NO_CONTINUITY
     overlap, images = chain_overlap(settings), keyframe_images(settings) if continuity else {}
     clips = []

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from deforum.config.settings_io import load
-from deforum.core.run import render_inputs, run_render
+from deforum.core.run import run_render
+from deforum.core.run_inputs import render_inputs
 from deforum.core.support import check_supported
 from deforum.integrations.features.controlnet import (
     ControlNetError,

@@ -13,7 +13,8 @@ from deforum.config.settings_io import load
 from deforum.core.engine import RenderServices
 from deforum.core.frame_params import frame_params
 from deforum.core.preview import PreviewModelService
-from deforum.core.run import render_inputs, run_render
+from deforum.core.run import run_render
+from deforum.core.run_inputs import render_inputs
 from deforum.integrations.features.hooks import preflight, render_hooks
 from deforum.integrations.features.parseq import ParseqError, ParseqHook, parseq_field
 from deforum.media.frames_io import existing_frames
