@@ -12,8 +12,10 @@ only read the debug flag).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -69,7 +71,8 @@ def load_original(folder: Path) -> SimpleNamespace:
     sys.path[:0] = [str(folder / "scripts"), str(helpers / "src")]
     sys.path.append(str(folder / ".bench-deps"))
     names = ("animation", "colors", "image_sharpening", "noise")
-    return SimpleNamespace(**{name: importlib.import_module(f"deforum_helpers.{name}") for name in names})
+    with contextlib.redirect_stdout(io.StringIO()):  # its import-time notes ("Try to fallback to basicsr ...")
+        return SimpleNamespace(**{name: importlib.import_module(f"deforum_helpers.{name}") for name in names})
 
 
 def original_keys(motion: FrameMotion) -> SimpleNamespace:

@@ -4,7 +4,10 @@ written in the background (BackgroundWriter); a checkpoint is written only once 
 from __future__ import annotations
 
 import functools
+import math
 import os
+import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
@@ -19,11 +22,14 @@ from deforum.media.frames_io import (
     depth_filename,
     discard_temp,
     frame_filename,
+    fsync_file,
     fsync_folder,
     replace_from_temp,
     write_png_atomic,
     write_png_temp,
 )
+
+CHECKPOINT_INTERVAL_S = 0.5
 
 
 class FrameWriteError(OSError):
@@ -72,11 +78,13 @@ def write_depth_file(path: Path, depth: np.ndarray, larger_is_nearer: bool) -> N
     write_png_atomic(path, depth_to_png(depth, larger_is_nearer), sync_folder=False)
 
 
-def write_checkpoint(outdir: Path, timestring: str, arrays: dict[str, np.ndarray]) -> None:
-    """Make the renames of the frames before it durable (one folder sync), then write the checkpoint atomically;
-    a full disk is a FrameWriteError saying the frames are complete and how to continue."""
+def write_checkpoint(outdir: Path, timestring: str, arrays: dict[str, np.ndarray], frames: Sequence[Path]) -> None:
+    """Make the frames before it durable (their data, then one folder sync for their renames), then write the
+    checkpoint atomically; a full disk is a FrameWriteError saying the frames are complete and how to continue."""
     path = checkpoint_path(outdir, timestring)
     try:
+        for frame in frames:
+            fsync_file(frame)
         fsync_folder(outdir)
         write_file_atomic(path, lambda stream: np.savez(stream, **arrays))
     except OSError as err:
@@ -97,6 +105,9 @@ class DiskFrameSink:
         self.subtitles = subtitles
         self.video = video
         self._writer: BackgroundWriter | None = None
+        self._unsynced: list[Path] = []  # frames renamed into place since the last checkpoint (ordered thread)
+        self._checkpoints_queued = 0
+        self._last_checkpoint = -math.inf
         self.outdir.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -113,7 +124,7 @@ class DiskFrameSink:
 
         def encode() -> Path:
             try:
-                return write_png_temp(path, image)
+                return write_png_temp(path, image, sync=False)
             except OSError as err:
                 raise frame_write_error(err, frame, path, self.timestring) from err
 
@@ -122,6 +133,7 @@ class DiskFrameSink:
                 replace_from_temp(written.result(), path)
             except OSError as err:
                 raise frame_write_error(err, frame, path, self.timestring) from err
+            self._unsynced.append(path)
 
         written = self.writer.submit(encode)
         self.writer.submit_ordered(commit, after=(written,), on_skip=functools.partial(discard_written_temp, written))
@@ -139,11 +151,22 @@ class DiskFrameSink:
         self.writer.submit(functools.partial(write_depth_file, path, depth, self.depth_larger_is_nearer))
 
     def save_state(self, state: FrameState) -> None:
-        """Queue the resume checkpoint, written once every file queued before it is written (uncompressed: it is
-        rewritten after every segment)."""
+        """Queue the resume checkpoint, written once every file queued before it is in place and synced. While
+        the writes lag behind the render, a checkpoint with a newer one queued behind it is skipped unless the
+        last one written is CHECKPOINT_INTERVAL_S old (resuming from an older checkpoint gives the same frames)."""
         arrays = state_to_arrays(state)
-        self.writer.submit_ordered(functools.partial(write_checkpoint, self.outdir, self.timestring, arrays),
-                                   after=self.writer.pending())
+        self._checkpoints_queued += 1
+        number = self._checkpoints_queued
+
+        def checkpoint() -> None:
+            now = time.monotonic()
+            if number < self._checkpoints_queued and now - self._last_checkpoint < CHECKPOINT_INTERVAL_S:
+                return
+            frames, self._unsynced = self._unsynced, []
+            write_checkpoint(self.outdir, self.timestring, arrays, frames)
+            self._last_checkpoint = now
+
+        self.writer.submit_ordered(checkpoint, after=self.writer.pending())
 
     def load_state(self) -> FrameState | None:
         """The last checkpoint of this run, or None."""

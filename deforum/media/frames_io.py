@@ -94,15 +94,17 @@ def write_png_atomic(path: PathLike, image: ImageLike, *, sync_folder: bool = Tr
         fsync_folder(target.parent)
 
 
-def write_png_temp(target: Path, image: ImageLike) -> Path:
-    """Encode `image` into a new hidden temp file beside `target` and fsync it; returns the temp path."""
+def write_png_temp(target: Path, image: ImageLike, *, sync: bool = True) -> Path:
+    """Encode `image` into a new hidden temp file beside `target` and fsync it (unless the caller syncs it later
+    with `fsync_file`); returns the temp path."""
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     data = encode_png(image)
     try:
         with open(temp, "xb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
     except BaseException:
         discard_temp(temp)
         raise
@@ -124,8 +126,13 @@ def discard_temp(temp: Path) -> None:
         os.unlink(temp)
 
 
+def fsync_file(path: PathLike) -> None:
+    """Flush a written file's data to disk (a no-op where a read-only handle cannot be synced)."""
+    fsync_folder(path)
+
+
 def fsync_folder(folder: PathLike) -> None:
-    """Make a rename durable on POSIX; a no-op where folders cannot be opened (Windows)."""
+    """Make a rename (or, given a file, its data) durable on POSIX; a no-op where it cannot be opened read-only."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

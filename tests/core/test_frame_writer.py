@@ -81,13 +81,13 @@ def _frame(index: int) -> np.ndarray:
     return np.full((8, 12, 3), index * 7 % 256, np.uint8)
 
 
-def test_the_sink_writes_every_frame_and_the_checkpoint_after_them(tmp_path: Path, monkeypatch) -> None:
-    seen_at_checkpoint: list[list[int]] = []
+def test_the_sink_writes_every_frame_and_each_checkpoint_after_its_frames(tmp_path: Path, monkeypatch) -> None:
+    seen_at_checkpoint: list[tuple[int, list[int]]] = []
     real_checkpoint = sink_module.write_checkpoint
 
-    def checkpoint(outdir, timestring, arrays):
-        seen_at_checkpoint.append(existing_frames(outdir, timestring))
-        real_checkpoint(outdir, timestring, arrays)
+    def checkpoint(outdir, timestring, arrays, frames):
+        seen_at_checkpoint.append((int(arrays["next_segment"]), existing_frames(outdir, timestring)))
+        real_checkpoint(outdir, timestring, arrays, frames)
 
     monkeypatch.setattr(sink_module, "write_checkpoint", checkpoint)
     sink = DiskFrameSink(tmp_path, "ts")
@@ -98,19 +98,39 @@ def test_the_sink_writes_every_frame_and_the_checkpoint_after_them(tmp_path: Pat
     sink.close()
     assert existing_frames(tmp_path, "ts") == list(range(10))
     assert all(np.array_equal(read_image(tmp_path / frame_filename("ts", i)), _frame(i)) for i in range(10))
-    assert seen_at_checkpoint == [list(range(3)), list(range(6)), list(range(9))]
+    assert seen_at_checkpoint[-1][0] == 9
+    assert all(frames[:segment] == list(range(segment)) for segment, frames in seen_at_checkpoint)
     assert sink.load_state().next_segment == 9
     assert checkpoint_path(tmp_path, "ts").is_file()
+
+
+def test_checkpoints_queued_behind_newer_ones_are_skipped_and_their_frames_synced_by_the_next(tmp_path: Path,
+                                                                                            monkeypatch) -> None:
+    monkeypatch.setattr(sink_module, "CHECKPOINT_INTERVAL_S", 1e9)
+    written: list[tuple[int, list[str]]] = []
+    real_checkpoint, real_temp = sink_module.write_checkpoint, sink_module.write_png_temp
+    go = threading.Event()
+    monkeypatch.setattr(sink_module, "write_png_temp", lambda *args, **kwargs: go.wait() and real_temp(*args, **kwargs))
+    monkeypatch.setattr(sink_module, "write_checkpoint", lambda outdir, ts, arrays, frames: written.append(
+        (int(arrays["next_segment"]), [p.name for p in frames])) or real_checkpoint(outdir, ts, arrays, frames))
+    sink = DiskFrameSink(tmp_path, "ts")
+    for index in range(3):
+        sink.write_frame(index, _frame(index))
+        sink.save_state(FrameState(next_segment=index + 1))
+    go.set()
+    sink.close()
+    assert written == [(1, [frame_filename("ts", 0)]), (3, [frame_filename("ts", 1), frame_filename("ts", 2)])]
+    assert sink.load_state().next_segment == 3
 
 
 def test_a_failed_frame_leaves_the_frames_before_it_no_temp_files_and_no_later_checkpoint(tmp_path: Path,
                                                                                          monkeypatch, caplog) -> None:
     real_write = sink_module.write_png_temp
 
-    def full_disk(path, image):
+    def full_disk(path, image, **options):
         if path.name == frame_filename("ts", 4):
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(path, image)
+        return real_write(path, image, **options)
 
     monkeypatch.setattr(sink_module, "write_png_temp", full_disk)
     sink = DiskFrameSink(tmp_path, "ts")
@@ -125,5 +145,5 @@ def test_a_failed_frame_leaves_the_frames_before_it_no_temp_files_and_no_later_c
     sink.abort()
     assert "while the render was stopping" not in caplog.text  # the error raised is not logged again
     assert existing_frames(tmp_path, "ts") == [0, 1, 2, 3]
-    assert sink.load_state().next_segment == 4
+    assert 1 <= sink.load_state().next_segment <= 4  # never past the frames on disk
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -162,12 +162,12 @@ def test_disk_full_is_a_clear_error_and_the_run_resumes_identically(tmp_path: Pa
     written = []
     lock = threading.Lock()
 
-    def full_disk(path, image):
+    def full_disk(path, image, **options):
         with lock:
             if len(written) == 5:
                 raise OSError(errno.ENOSPC, "No space left on device")
             written.append(path)
-        return real_write(path, image)
+        return real_write(path, image, **options)
 
     monkeypatch.setattr(sink_module, "write_png_temp", full_disk)
     with pytest.raises(FrameWriteError, match="free disk space and continue with --resume 20240101000000"):
