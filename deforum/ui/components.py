@@ -72,11 +72,16 @@ def updates(gr: Any, values: list[Any] | None, count: int) -> list[Any]:
     return list(values) if values is not None else [gr.update() for _ in range(count)]
 
 
-def visibility_handler(gr: Any, rules: list[Any]) -> Callable[[Any], list[Any]]:
-    """An event handler returning visibility updates for the targets of rules."""
+def one_or_many(outputs: list[Any]) -> Any:
+    """A handler's return for its outputs: gradio takes the bare value when an event has a single output."""
+    return outputs[0] if len(outputs) == 1 else outputs
 
-    def handler(value: Any) -> list[Any]:
+
+def visibility_handler(gr: Any, rules: list[Any]) -> Callable[[Any], Any]:
+    """An event handler returning visibility updates for the targets of rules (a bare update for one target)."""
+
+    def handler(value: Any) -> Any:
         """Show or hide each target."""
-        return [gr.update(visible=bool(rule.shown(value))) for rule in rules for _ in rule.targets]
+        return one_or_many([gr.update(visible=bool(rule.shown(value))) for rule in rules for _ in rule.targets])
 
     return handler

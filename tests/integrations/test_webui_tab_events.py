@@ -1,0 +1,107 @@
+"""The tab's real gradio events, fired through Blocks' own API (no browser): show/hide rules and loaders."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from deforum.models.fields import Kind
+from deforum.models.settings import FIELD_SPECS, Settings
+from deforum.ui.visibility import RULES, rules_by_trigger
+from tests.webui_stub.fixture import webui_host  # noqa: F401  (the `webui` fixture)
+
+gr = pytest.importorskip("gradio")
+GRADIO_MAJOR = int(gr.__version__.split(".")[0])
+
+
+def trigger_values(key: str) -> list[Any]:
+    """Every value a trigger setting can take (both states of a checkbox, each choice of a choice)."""
+    spec = FIELD_SPECS[key]
+    return [True, False] if spec.kind is Kind.BOOL else list(spec.choices)
+
+
+def _targets_of(dependency: Any) -> list[tuple[int, str]]:
+    """(component id, event name) pairs a dependency listens to, in either gradio's shape."""
+    if GRADIO_MAJOR < 4:
+        return [(target, dependency["trigger"]) for target in dependency["targets"]]
+    return [(target[0], target[1]) for target in dependency.targets]
+
+
+def _dependencies(blocks: Any) -> list[Any]:
+    """The Blocks' event dependencies, indexed like fn_index."""
+    return list(blocks.dependencies) if GRADIO_MAJOR < 4 else list(blocks.fns.values())
+
+
+def fn_index(blocks: Any, component: Any, event: str) -> int:
+    """The index of the one handler wired to component's event."""
+    found = [i for i, dep in enumerate(_dependencies(blocks)) if (component._id, event) in _targets_of(dep)]
+    assert len(found) == 1, f"{component.elem_id}.{event} has {len(found)} handlers"
+    return found[0]
+
+
+def fire(blocks: Any, component: Any, event: str, inputs: list[Any]) -> list[Any]:
+    """Run component's event handler as the server does (preprocess, call, postprocess): the output data."""
+    index = fn_index(blocks, component, event)
+    if GRADIO_MAJOR < 4:
+        result = asyncio.run(blocks.process_api(fn_index=index, inputs=inputs, state={}))
+    else:
+        from gradio.state_holder import SessionState
+
+        block_fn = blocks.fns[index]
+        result = asyncio.run(blocks.process_api(block_fn=block_fn, inputs=inputs, state=SessionState(blocks)))
+    return list(result["data"])
+
+
+@pytest.fixture(name="tab")
+def tab_blocks(webui) -> tuple[Any, dict[str, Any]]:
+    """The built tab and its components by setting key."""
+    from deforum.ui.tab import build_tab
+
+    blocks = build_tab()
+    by_id = {getattr(b, "elem_id", None): b for b in blocks.blocks.values()}
+    return blocks, by_id
+
+
+def component(tab: tuple[Any, dict[str, Any]], key: str) -> Any:
+    """The component of a setting key."""
+    return tab[1]["deforum_" + key]
+
+
+@pytest.mark.parametrize("trigger", sorted(rules_by_trigger()))
+def test_every_show_hide_rule_shows_exactly_its_targets_and_leaves_their_values(tab, trigger: str) -> None:
+    blocks, _ = tab
+    rules = rules_by_trigger()[trigger]
+    targets = [t for rule in rules for t in rule.targets]
+    for value in trigger_values(trigger):
+        data = fire(blocks, component(tab, trigger), "change", [value])
+        expected = [bool(rule.shown(value)) for rule in rules for _ in rule.targets]
+        assert len(data) == len(targets), (trigger, value)
+        for target, update, shown in zip(targets, data, expected):
+            assert isinstance(update, dict) and update.get("visible") is shown, (trigger, value, target, update)
+            assert "value" not in update, (trigger, value, target, update)
+
+
+def test_the_seven_single_target_rules_are_among_those_fired() -> None:
+    single = {rule.trigger for rule in RULES if len(rule.targets) == 1 and len(rules_by_trigger()[rule.trigger]) == 1}
+    assert {"enable_ddim_eta_scheduling", "enable_ancestral_eta_scheduling", "aspect_ratio_use_old_formula",
+            "depth_algorithm", "optical_flow_cadence", "optical_flow_redo_generation",
+            "frame_interpolation_slow_mo_enabled"} <= single
+
+
+def test_load_all_settings_sets_every_value_and_the_rules_then_leave_them(tab, webui) -> None:
+    from deforum.ui.specs import ui_keys
+
+    settings = Settings().replace(enable_ancestral_eta_scheduling=True, ancestral_eta_schedule="0: (0.5)",
+                                  depth_algorithm="Midas+AdaBins (old)", midas_weight=0.3,
+                                  optical_flow_cadence="RAFT", cadence_flow_factor_schedule="0: (0.7)")
+    (webui.root / "s.txt").write_text(json.dumps(settings.to_flat()), "utf-8")
+    blocks, by_id = tab
+    data = fire(blocks, by_id["deforum_load_settings"], "click", ["s.txt"])
+    values = dict(zip(ui_keys(), data))
+    assert values["ancestral_eta_schedule"] == "0: (0.5)" and values["midas_weight"] == 0.3
+    assert values["cadence_flow_factor_schedule"] == "0: (0.7)" and "loaded" in data[-1]
+    for trigger in ("enable_ancestral_eta_scheduling", "depth_algorithm", "optical_flow_cadence"):
+        assert fire(blocks, component(tab, trigger), "change", [values[trigger]])[0]["visible"] is True
