@@ -7,6 +7,7 @@ from typing import Any
 
 from deforum.ui import actions
 from deforum.ui.components import gradio, initial_visibility, make_component, updates, visibility_handler
+from deforum.ui.host import TabHost
 from deforum.ui.layout import PANELS, Node
 from deforum.ui.specs import ComponentSpec, component_specs, ui_keys
 from deforum.ui.visibility import rules_by_trigger
@@ -16,21 +17,11 @@ HEADER = ("<p><b>Deforum</b>: keyframed camera motion plus diffusion. Set the pa
           "Frames and the video go to the img2img output folder unless the WebUI settings say otherwise.</p>")
 
 
-def host_choices() -> dict[str, list[str]]:
-    """The WebUI's samplers and schedule types for the dropdowns (none outside a WebUI)."""
-    try:
-        from deforum.integrations.webui import host
-
-        return {"sampler": host.sampler_names(), "scheduler": host.scheduler_names()}
-    except (ImportError, AttributeError):
-        return {}
-
-
 class TabBuilder:
     """Walks the layout table, creating one component per setting and the named widgets."""
 
-    def __init__(self, gr: Any, specs: Mapping[str, ComponentSpec]) -> None:
-        self.gr, self.specs = gr, specs
+    def __init__(self, gr: Any, host: TabHost, specs: Mapping[str, ComponentSpec]) -> None:
+        self.gr, self.host, self.specs = gr, host, specs
         self.shown = initial_visibility(specs)
         self.components: dict[str, Any] = {}
         self.widgets: dict[str, Any] = {}
@@ -57,7 +48,7 @@ class TabBuilder:
             with gr.Accordion(node[1], open=node[3]):
                 self.nodes(node[2])
         elif kind == "widget":
-            self.widgets.update(WIDGETS[node[1]](gr))
+            self.widgets.update(WIDGETS[node[1]](gr, self.host))
         else:
             gr.Markdown(node[1])
 
@@ -68,13 +59,14 @@ class TabBuilder:
                 self.components[key] = make_component(self.gr, self.specs[key], False)
 
 
-def build_tab(specs: Mapping[str, ComponentSpec] | None = None) -> Any:
+def build_tab(host: TabHost | None = None, specs: Mapping[str, ComponentSpec] | None = None) -> Any:
     """The tab's Blocks: settings panels on the left, Generate and the results on the right."""
     gr = gradio()
-    specs = specs or component_specs(actions.initial_settings(), host_choices())
+    host = host or TabHost()
+    specs = specs or component_specs(host.initial_settings(), host.choices)
     keys = ui_keys()
     with gr.Blocks(analytics_enabled=False) as blocks:
-        builder = TabBuilder(gr, specs)
+        builder = TabBuilder(gr, host, specs)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, variant="panel"):
                 gr.HTML(HEADER)
@@ -92,35 +84,26 @@ def _named(keys: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(keys, values))
 
 
-def generate_handler(gr: Any, keys: list[str]) -> Callable[..., list[Any]]:
+def generate_handler(gr: Any, host: TabHost, keys: list[str]) -> Callable[..., list[Any]]:
     """Generate's handler: (task id, batch on, batch files, *setting values) -> gallery, video, resume, info, log."""
 
     def handler(_task_id: Any, batch_enabled: bool, batch_files: Any, *values: Any) -> list[Any]:
         """Render and show the results."""
-        out = actions.generate(_named(keys, values), bool(batch_enabled), batch_files)
+        out = actions.generate(host, _named(keys, values), bool(batch_enabled), batch_files)
         resume = gr.update(value=out.timestring) if out.timestring else gr.update()
         return [out.gallery, out.video, resume, out.info, out.log]
 
     return handler
 
 
-def wrap_for_webui(handler: Callable[..., list[Any]], gr: Any) -> Callable[..., list[Any]]:
-    """Run the handler the way the WebUI runs its own generations (queue lock, progress); bare without a WebUI."""
-    try:
-        from deforum.integrations.webui import host
-
-        return host.wrap_gpu_call(handler, extra_outputs=[None, None, gr.update(), ""])
-    except ImportError:
-        return handler
-
-
 def wire_events(gr: Any, builder: TabBuilder, column: OutputColumn, keys: list[str]) -> None:
     """Connect buttons, loaders and the show/hide rules."""
-    comps, widgets = builder.components, builder.widgets
+    comps, widgets, host = builder.components, builder.widgets, builder.host
     fields = [comps[k] for k in keys]
-    column.wire_generate(gr, wrap_for_webui(generate_handler(gr, keys), gr),
-                         [widgets["batch_enabled"], widgets["batch_files"], *fields], comps["resume_timestring"])
-    column.save.click(fn=lambda path, *values: actions.save_settings(path, _named(keys, values)),
+    handler = host.wrap_gpu_call(generate_handler(gr, host, keys), [None, None, gr.update(), ""])
+    column.wire_generate(gr, host, handler, [widgets["batch_enabled"], widgets["batch_files"], *fields],
+                         comps["resume_timestring"])
+    column.save.click(fn=lambda path, *values: actions.save_settings(host, path, _named(keys, values)),
                       inputs=[column.settings_path, *fields], outputs=[column.log])
     column.load.click(fn=lambda path: _loaded(gr, actions.load_settings(path, keys), len(keys)),
                       inputs=[column.settings_path], outputs=[*fields, column.log])

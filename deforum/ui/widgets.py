@@ -6,13 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from deforum.models.spec_anim import DEPTH_ALGORITHMS
 from deforum.ui import actions
 from deforum.ui.components import js_kwargs
+from deforum.ui.host import TabHost
 
 SUBMIT_JS = "submit_deforum"
+DEFAULT_DEPTH = "Depth-Anything-V2-Small"
+DEPTH_CHOICES = DEPTH_ALGORITHMS
 
 
-def _batch(gr: Any) -> dict[str, Any]:
+def _batch(gr: Any, host: TabHost) -> dict[str, Any]:
     """Batch mode: render each uploaded settings file in turn."""
     enabled = gr.Checkbox(label="Enable batch mode", value=False, elem_id="deforum_override_settings",
                           info="render each settings file below, one after another (the panels are ignored)")
@@ -21,7 +25,7 @@ def _batch(gr: Any) -> dict[str, Any]:
     return {"batch_enabled": enabled, "batch_files": files}
 
 
-def _video_settings(gr: Any) -> dict[str, Any]:
+def _video_settings(gr: Any, host: TabHost) -> dict[str, Any]:
     """Load only the Output settings from a settings file."""
     with gr.Row():
         path = gr.Textbox(label="Video settings file", value=actions.DEFAULT_SETTINGS_PATH,
@@ -43,41 +47,36 @@ def _run_tool(run: Callable[..., str], done: str) -> Callable[..., str]:
     return handler
 
 
-def _frames_to_video(gr: Any) -> dict[str, Any]:
+def _frames_to_video(gr: Any, host: TabHost) -> dict[str, Any]:
     """Stitch an existing frame sequence into an MP4 (ffmpeg options from the WebUI settings)."""
-    from deforum.integrations.webui import tools
-
     path = gr.Textbox(label="Image path", value="C:/SD/20230124234916_%09d.png", elem_id="deforum_image_path")
     with gr.Row():
         fps = gr.Number(label="FPS", value=15, elem_id="deforum_ftv_fps")
         soundtrack = gr.Textbox(label="Soundtrack (optional)", value="", elem_id="deforum_ftv_soundtrack")
     button = gr.Button("Stitch frames to video", elem_id="deforum_ftv_button")
     result = gr.HTML(elem_id="deforum_ftv_result")
-    button.click(fn=_run_tool(tools.frames_to_video, "Video written"), inputs=[path, fps, soundtrack],
+    button.click(fn=_run_tool(host.tools.frames_to_video, "Video written"), inputs=[path, fps, soundtrack],
                  outputs=[result])
     return {"ftv_button": button}
 
 
-def _vid2depth(gr: Any) -> dict[str, Any]:
+def _vid2depth(gr: Any, host: TabHost) -> dict[str, Any]:
     """Depth maps of a video, image or folder (weights from the WebUI's models folder)."""
-    from deforum.integrations.webui import tools
-
     source = gr.Textbox(label="Video, image or folder path", value="", elem_id="deforum_vid2depth_source")
     with gr.Row():
-        algorithm = gr.Dropdown(label="Depth algorithm", choices=tools.depth_choices(), value=tools.DEFAULT_DEPTH,
+        algorithm = gr.Dropdown(label="Depth algorithm", choices=list(host.choices.get("vid2depth", DEPTH_CHOICES)),
+                                value=DEFAULT_DEPTH,
                                 elem_id="deforum_vid2depth_algorithm")
         keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_vid2depth_keep_imgs")
     button = gr.Button("Get depth", elem_id="deforum_vid2depth_button")
     result = gr.HTML(elem_id="deforum_vid2depth_result")
-    button.click(fn=_run_tool(tools.vid2depth, "Depth written to"), inputs=[source, algorithm, keep],
+    button.click(fn=_run_tool(host.tools.vid2depth, "Depth written to"), inputs=[source, algorithm, keep],
                  outputs=[result])
     return {"vid2depth_button": button}
 
 
-def _upscale_tool(gr: Any) -> dict[str, Any]:
+def _upscale_tool(gr: Any, host: TabHost) -> dict[str, Any]:
     """Frame interpolation (RIFE/FILM) and Real-ESRGAN upscaling of an existing video or frame sequence."""
-    from deforum.integrations.webui import tools
-
     source = gr.Textbox(label="Video, frames folder or %09d pattern", value="", elem_id="deforum_tool_source")
     fps = gr.Number(label="FPS of frames (videos: read from the file)", value=0, elem_id="deforum_tool_fps")
     with gr.Row():
@@ -94,14 +93,14 @@ def _upscale_tool(gr: Any) -> dict[str, Any]:
                              elem_id="deforum_tool_factor")
     upscale = gr.Button("Upscale", elem_id="deforum_tool_upscale")
     result = gr.HTML(elem_id="deforum_tool_result")
-    interpolate.click(fn=_run_tool(tools.interpolate_tool, "Video written"),
+    interpolate.click(fn=_run_tool(host.tools.interpolate, "Video written"),
                       inputs=[source, engine, amount, slow_mo, keep, fps], outputs=[result])
-    upscale.click(fn=_run_tool(tools.upscale_tool, "Video written"), inputs=[source, model, factor, keep, fps],
+    upscale.click(fn=_run_tool(host.tools.upscale, "Video written"), inputs=[source, model, factor, keep, fps],
                   outputs=[result])
     return {"interpolate_button": interpolate, "upscale_button": upscale}
 
 
-WIDGETS: dict[str, Callable[[Any], dict[str, Any]]] = {
+WIDGETS: dict[str, Callable[[Any, TabHost], dict[str, Any]]] = {
     "batch": _batch, "video_settings": _video_settings, "frames_to_video": _frames_to_video,
     "vid2depth": _vid2depth, "upscale_tool": _upscale_tool,
 }
@@ -123,25 +122,14 @@ class OutputColumn:
     save: Any
     load: Any
 
-    def wire_generate(self, gr: Any, handler: Callable[..., list[Any]], inputs: list[Any], resume: Any) -> None:
+    def wire_generate(self, gr: Any, host: TabHost, handler: Callable[..., list[Any]], inputs: list[Any],
+                      resume: Any) -> None:
         """Generate (with the WebUI's progress bar), Interrupt and Pause/Resume."""
         self.generate.click(fn=handler, inputs=[self.task_id, *inputs],
                             outputs=[self.gallery, self.video, resume, self.info, self.log],
                             **js_kwargs(gr, SUBMIT_JS))
-        self.interrupt.click(fn=_state_call("interrupt"), inputs=[], outputs=[], queue=False)
-        self.skip.click(fn=_state_call("skip"), inputs=[], outputs=[], queue=False)
-
-
-def _state_call(method: str) -> Callable[[], None]:
-    """A click handler calling the WebUI state's interrupt() or skip() (skip pauses and resumes Deforum)."""
-
-    def handler() -> None:
-        """Call the state method."""
-        from deforum.integrations.webui import host
-
-        getattr(host.state(), method)()
-
-    return handler
+        self.interrupt.click(fn=host.interrupt, inputs=[], outputs=[], queue=False)
+        self.skip.click(fn=host.skip, inputs=[], outputs=[], queue=False)
 
 
 def build_output_column(gr: Any) -> OutputColumn:

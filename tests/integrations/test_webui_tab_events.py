@@ -58,9 +58,10 @@ def fire(blocks: Any, component: Any, event: str, inputs: list[Any]) -> list[Any
 @pytest.fixture(name="tab")
 def tab_blocks(webui) -> tuple[Any, dict[str, Any]]:
     """The built tab and its components by setting key."""
+    from deforum.integrations.webui.tab_host import webui_tab_host
     from deforum.ui.tab import build_tab
 
-    blocks = build_tab()
+    blocks = build_tab(webui_tab_host())
     by_id = {getattr(b, "elem_id", None): b for b in blocks.blocks.values()}
     return blocks, by_id
 

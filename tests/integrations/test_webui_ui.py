@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from deforum.config.settings_io import load
+from deforum.integrations.webui.tab_host import initial_settings, webui_tab_host
 from deforum.models.fields import Kind
 from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
 from deforum.ui import actions
+from deforum.ui.host import TabHost
 from deforum.ui.layout import HIDDEN_KEYS, PROMPT_TEXT_KEYS, layout_keys, widget_names
 from deforum.ui.specs import component_args, component_specs, label_for, ui_keys
 from deforum.ui.values import settings_from_ui, ui_values
@@ -94,14 +96,14 @@ def test_each_shown_setting_is_driven_by_one_rule_and_defaults_show_the_original
 def test_generate_renders_the_tab_values_and_fills_gallery_and_resume(webui) -> None:
     named = dict(zip(ui_keys(), ui_values(Settings(), ui_keys())))
     named.update(W=64, H=64, max_frames=3, animation_mode="2D", diffusion_cadence=1, scheduler="Automatic")
-    out = actions.generate(named)
+    out = actions.generate(webui_tab_host(), named)
     assert len(out.gallery) == 3 and out.video and out.timestring and out.timestring in out.gallery[0]
     assert "3 frame(s)" in out.info and out.log == ""
 
 
 def test_generate_reports_invalid_values_without_rendering(webui) -> None:
     named = dict(zip(ui_keys(), ui_values(Settings(), ui_keys())))
-    out = actions.generate({**named, "strength_schedule": "0: (", "animation_mode": "2D"})
+    out = actions.generate(webui_tab_host(), {**named, "strength_schedule": "0: (", "animation_mode": "2D"})
     assert "strength_schedule" in out.log and out.gallery == [] and webui.processing.CALLS == []
 
 
@@ -110,14 +112,14 @@ def test_batch_mode_renders_each_file_and_skips_invalid_ones(webui) -> None:
     good.write_text(json.dumps({"W": 64, "H": 64, "max_frames": 2, "animation_mode": "2D", "seed": 1}), "utf-8")
     bad = webui.root / "bad.txt"
     bad.write_text("{not json", "utf-8")
-    out = actions.generate({}, batch_enabled=True, batch_files=[str(bad), str(good)])
+    out = actions.generate(webui_tab_host(), {}, batch_enabled=True, batch_files=[str(bad), str(good)])
     assert len(out.gallery) == 2 and "bad.txt" in out.log and webui.processing.CALLS[0].scheduler == "Automatic"
 
 
 def test_save_then_load_settings_round_trip(webui) -> None:
     keys = ui_keys()
     named = dict(zip(keys, ui_values(Settings().replace(seed=42, zoom="0: (1.5)"), keys)))
-    assert "saved" in actions.save_settings('"my settings.txt"', named)
+    assert "saved" in actions.save_settings(webui_tab_host(), '"my settings.txt"', named)
     saved = json.loads((webui.root / "my settings.txt").read_text("utf-8"))
     assert saved["seed"] == 42 and saved["sd_model_name"] == "tiny-sd15.safetensors"
     values, text = actions.load_settings("my settings.txt", keys)
@@ -139,20 +141,38 @@ def test_load_video_settings_changes_only_the_output_settings(webui) -> None:
 def test_the_tab_starts_from_the_persistent_settings_when_asked(webui) -> None:
     path = webui.root / "persist.txt"
     path.write_text(json.dumps({"seed": 77}), "utf-8")
-    assert actions.initial_settings() == Settings()
+    assert initial_settings() == Settings()
     webui.shared.opts.data.update(deforum_enable_persistent_settings=True, deforum_persistent_settings_path=str(path))
-    assert actions.initial_settings().args.seed == 77
+    assert initial_settings().args.seed == 77
 
 
 def test_the_real_blocks_build_with_gradio_when_installed(webui) -> None:
     gr = pytest.importorskip("gradio")
     from deforum.ui.tab import build_tab
 
-    blocks = build_tab()
+    blocks = build_tab(webui_tab_host())
     ids = {getattr(block, "elem_id", None) for block in blocks.blocks.values()}
     assert {"deforum_generate", "deforum_interrupt", "deforum_skip", "deforum_gallery"} <= ids
     assert {f"deforum_{k}" for k in ui_keys()} <= ids
     assert isinstance(blocks, gr.Blocks)
+
+
+def test_the_ui_package_imports_no_host_adapter_and_renders_nothing_on_its_own() -> None:
+    import ast
+
+    from tests.conftest import ROOT
+
+    imported = set()
+    for path in (ROOT / "deforum" / "ui").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    rooms = {name.split(".")[1] for name in imported if name.startswith("deforum.")}
+    assert rooms <= {"models", "config", "ui"}, rooms
+    out = actions.generate(TabHost(), dict(zip(ui_keys(), ui_values(Settings(), ui_keys()))))
+    assert "needs the WebUI" in out.log and "class='error'" in out.log
 
 
 def test_the_tab_and_integration_modules_import_without_gradio_or_a_webui() -> None:
