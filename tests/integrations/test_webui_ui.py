@@ -15,7 +15,7 @@ from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
 from deforum.ui import actions
 from deforum.ui.host import TabHost
 from deforum.ui.layout import HIDDEN_KEYS, PROMPT_TEXT_KEYS, layout_keys, widget_names
-from deforum.ui.specs import component_args, component_specs, label_for, ui_keys
+from deforum.ui.specs import component_args, component_specs, hint_for, info_for, label_for, ui_keys
 from deforum.ui.values import settings_from_ui, ui_values
 from deforum.ui.visibility import RULES, visibility
 from deforum.ui.widgets import WIDGETS
@@ -32,18 +32,38 @@ def test_every_setting_has_exactly_one_place_in_the_tab() -> None:
 
 @pytest.mark.parametrize(("kind", "component"), [
     (Kind.BOOL, "checkbox"), (Kind.SCHEDULE, "textbox"), (Kind.STR_SCHEDULE, "textbox"), (Kind.STR, "textbox"),
-    (Kind.JSON_TEXT, "textbox"), (Kind.INT_TEXT, "textbox"), (Kind.MAPPING, "textbox"),
+    (Kind.JSON_TEXT, "textbox"), (Kind.INT_TEXT, "slider"), (Kind.MAPPING, "textbox"),
 ])
 def test_kinds_map_to_components(kind: Kind, component: str) -> None:
     assert {component_args(s)["component"] for s in FIELD_SPECS.values() if s.kind is kind} == {component}
 
 
-def test_numbers_are_sliders_in_short_ranges_and_number_boxes_otherwise() -> None:
+def test_numbers_are_sliders_with_the_declared_ranges_and_number_boxes_otherwise() -> None:
     assert component_args(FIELD_SPECS["strength"]) == {"component": "slider", "minimum": 0, "maximum": 1,
                                                        "step": 0.01}
     assert component_args(FIELD_SPECS["perlin_octaves"])["step"] == 1
-    assert component_args(FIELD_SPECS["W"]) == {"component": "number", "precision": 0}
-    assert component_args(FIELD_SPECS["fps"]) == {"component": "number", "precision": None}
+    assert component_args(FIELD_SPECS["W"]) == {"component": "slider", "minimum": 64, "maximum": 2048, "step": 64}
+    assert component_args(FIELD_SPECS["fps"]) == {"component": "slider", "minimum": 1, "maximum": 240, "step": 1}
+    assert component_args(FIELD_SPECS["max_frames"]) == {"component": "number", "precision": 0}
+    assert component_args(FIELD_SPECS["midas_weight"]) == {"component": "number", "precision": None}
+    sliders = {k for k in FIELD_SPECS if component_args(FIELD_SPECS[k])["component"] == "slider"}
+    assert {"steps", "W", "H", "diffusion_cadence", "seed_resize_from_w", "seed_resize_from_h", "mask_overlay_blur",
+            "full_res_mask_padding", "hybrid_consistency_blur", "fps", "diffusion_redo"} <= sliders
+
+
+def test_a_slider_for_a_text_setting_sends_the_text_back() -> None:
+    named = dict(zip(ui_keys(), ui_values(Settings().replace(diffusion_redo="3"), ui_keys())))
+    assert named["diffusion_redo"] == 3
+    assert settings_from_ui({**named, "diffusion_redo": 2.0}).anim.diffusion_redo == "2"
+
+
+def test_every_setting_and_prompt_box_has_a_label_a_help_line_and_a_hint() -> None:
+    for key in ui_keys():
+        label, info, hint = label_for(key), info_for(key), hint_for(key)
+        assert label and len(info) >= 12 and not info.endswith("."), key
+        assert hint.startswith(info[:1].upper() + info[1:]) or hint == info, key
+    assert FIELD_SPECS["W"].hint.endswith("Allowed: a whole number from 8 to 8192. Default: 512.")
+    assert FIELD_SPECS["fill"].hint.endswith("Default: 'fill'.")
 
 
 def test_choices_become_radios_or_dropdowns_with_the_specs_choices() -> None:
@@ -63,7 +83,8 @@ def test_specs_show_the_settings_values_and_the_hosts_samplers() -> None:
     assert json.loads(specs["prompts"].value) == dict(settings.prompts) and specs["prompts"].lines == 8
     assert specs["show_info_on_ui"].visible is False and specs["W"].elem_id == "deforum_W"
     assert (label_for("W"), label_for("rotation_3d_x"), label_for("cn_2_guidance_end")) == (
-        "Width", "Rotation 3D X", "Guidance end")
+        "Width", "Rotation 3D X", "Ending control step schedule")
+    assert specs["W"].info == FIELD_SPECS["W"].info and "multiple of 8" in specs["W"].info
 
 
 @pytest.mark.parametrize("path", compat_settings_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
