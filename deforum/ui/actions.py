@@ -14,6 +14,7 @@ from deforum.ui.host import RunOutcome, TabHost
 from deforum.ui.values import settings_from_ui, ui_values
 
 DEFAULT_SETTINGS_PATH = "deforum_settings.txt"
+ERROR_STYLE = "color:#b91c1c;border:1px solid #fca5a5;border-radius:6px;padding:6px 10px"
 USER_ERRORS = (SettingsError, ValueError, FileNotFoundError)
 
 
@@ -29,9 +30,11 @@ class GenerateOutput:
 
 
 def message(text: str, error: bool = False) -> str:
-    """A line of HTML for the tab's message area."""
-    css = "error" if error else "deforum-info"
-    return f"<div class='{css}'>" + html.escape(text).replace("\n", "<br>") + "</div>"
+    """A line of HTML for the tab's message area (errors styled as errors, also where style.css is not loaded)."""
+    body = html.escape(text).replace("\n", "<br>")
+    if error:
+        return f"<div class='deforum-error' style='{ERROR_STYLE}'>&#9888; {body}</div>"
+    return f"<div class='deforum-info'>{body}</div>"
 
 
 def clean_path(text: str) -> Path:

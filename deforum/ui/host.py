@@ -30,6 +30,11 @@ class VideoFacts:
     height: int
 
 
+def start_settings() -> Settings:
+    """What a fresh tab shows: the defaults in 2D, as the original's UI started (files keep their own default)."""
+    return Settings().replace(animation_mode="2D")
+
+
 def _no_model() -> tuple[str, str]:
     """No checkpoint name or hash (outside a WebUI)."""
     return "", ""
@@ -68,7 +73,7 @@ class TabHost:
     render: Callable[[Settings], RunOutcome] | None = None
     recent_frames: Callable[[RunOutcome], list[str]] = lambda _result: []
     model_info: Callable[[], tuple[str, str]] = _no_model
-    initial_settings: Callable[[], Settings] = Settings
+    initial_settings: Callable[[], Settings] = start_settings
     choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
     wrap_gpu_call: Callable[[Callable[..., Any], list[Any]], Callable[..., Any]] = _bare
     interrupt: Callable[[], None] = _nothing

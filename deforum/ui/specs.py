@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +116,12 @@ def prompt_specs(settings: Settings) -> list[ComponentSpec]:
               "animation_prompts_negative": settings.animation_prompts_negative}
     return [ComponentSpec(key=k, component="textbox", label=label_for(k), value=values[k], lines=LINES[k],
                           info=info_for(k)) for k in PROMPT_TEXT_KEYS]
+
+
+def hints_html(keys: Sequence[str]) -> str:
+    """The hover hints as data for javascript/deforum.js (it sets each component's title from them)."""
+    hints = {ELEM_PREFIX + key: hint_for(key) for key in keys}
+    return f"<div data-deforum-hints='{html.escape(json.dumps(hints), quote=True)}'></div>"
 
 
 def ui_keys() -> list[str]:

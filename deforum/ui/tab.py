@@ -6,15 +6,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from deforum.ui import actions
-from deforum.ui.components import gradio, initial_visibility, make_component, updates, visibility_handler
+from deforum.ui.components import (
+    gradio,
+    info_handler,
+    initial_visibility,
+    make_component,
+    updates,
+    visibility_handler,
+)
+from deforum.ui.help_text import help_block
 from deforum.ui.host import TabHost
-from deforum.ui.layout import PANELS, Node
-from deforum.ui.specs import ComponentSpec, component_specs, ui_keys
+from deforum.ui.layout import PANELS, TOP, Node
+from deforum.ui.specs import ComponentSpec, component_specs, hints_html, ui_keys
 from deforum.ui.visibility import rules_by_trigger
 from deforum.ui.widgets import WIDGETS, OutputColumn, build_output_column
-
-HEADER = ("<p><b>Deforum</b>: keyframed camera motion plus diffusion. Set the panels, then Generate. "
-          "Frames and the video go to the img2img output folder unless the WebUI settings say otherwise.</p>")
 
 
 class TabBuilder:
@@ -49,8 +54,16 @@ class TabBuilder:
                 self.nodes(node[2])
         elif kind == "widget":
             self.widgets.update(WIDGETS[node[1]](gr, self.host))
+        elif kind == "help":
+            self.help_block(node[1])
         else:
             gr.Markdown(node[1])
+
+    def help_block(self, name: str) -> None:
+        """A help block (the ControlNet one only when the extension is missing; the LeReS one as its rule says)."""
+        key = "help_" + name
+        visible = self.shown.get(key, True) and not (name == "controlnet_missing" and self.host.controlnet_present)
+        self.components[key] = self.gr.HTML(help_block(name), elem_id="deforum_" + key, visible=visible)
 
     def hidden(self, keys: list[str]) -> None:
         """Components for the keys the layout does not show (their values still round-trip)."""
@@ -68,8 +81,9 @@ def build_tab(host: TabHost | None = None, specs: Mapping[str, ComponentSpec] | 
     with gr.Blocks(analytics_enabled=False) as blocks:
         builder = TabBuilder(gr, host, specs)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, variant="panel"):
-                gr.HTML(HEADER)
+            with gr.Column(scale=1, variant="panel", elem_id="deforum_settings_column"):
+                builder.nodes(TOP)
+                gr.HTML(hints_html(keys), elem_id="deforum_hints")
                 with gr.Tabs(elem_id="deforum_panels"):
                     builder.nodes(PANELS)
                 builder.hidden(keys)
@@ -113,6 +127,10 @@ def wire_events(gr: Any, builder: TabBuilder, column: OutputColumn, keys: list[s
         inputs=[widgets["video_settings_path"]], outputs=[*(comps[k] for k in video_keys), column.log])
     widgets["batch_enabled"].change(fn=lambda on: gr.update(visible=bool(on)), inputs=[widgets["batch_enabled"]],
                                     outputs=[widgets["batch_files"]], queue=False)
+    with_info = [k for k in keys if builder.specs[k].info]
+    comps["show_info_on_ui"].change(fn=info_handler(gr, [builder.specs[k].info for k in with_info]),
+                                    inputs=[comps["show_info_on_ui"]], outputs=[comps[k] for k in with_info],
+                                    queue=False)
     for trigger, rules in rules_by_trigger().items():
         targets = [comps[t] for rule in rules for t in rule.targets]
         comps[trigger].change(fn=visibility_handler(gr, rules), inputs=[comps[trigger]], outputs=targets,

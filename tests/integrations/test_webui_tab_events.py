@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,9 +18,14 @@ gr = pytest.importorskip("gradio")
 GRADIO_MAJOR = int(gr.__version__.split(".")[0])
 
 
+SAMPLERS = ["Euler a", "DDIM", "DPM++ 2M", "DPM2 a Karras"]
+
+
 def trigger_values(key: str) -> list[Any]:
-    """Every value a trigger setting can take (both states of a checkbox, each choice of a choice)."""
+    """Every value a trigger setting can take (both states of a checkbox, each choice, some samplers)."""
     spec = FIELD_SPECS[key]
+    if key == "sampler":
+        return SAMPLERS
     return [True, False] if spec.kind is Kind.BOOL else list(spec.choices)
 
 
@@ -61,7 +67,7 @@ def tab_blocks(webui) -> tuple[Any, dict[str, Any]]:
     from deforum.integrations.webui.tab_host import webui_tab_host
     from deforum.ui.tab import build_tab
 
-    blocks = build_tab(webui_tab_host())
+    blocks = build_tab(replace(webui_tab_host(), choices={"sampler": SAMPLERS}))
     by_id = {getattr(b, "elem_id", None): b for b in blocks.blocks.values()}
     return blocks, by_id
 
@@ -86,7 +92,7 @@ def test_every_show_hide_rule_shows_exactly_its_targets_and_leaves_their_values(
 
 
 def test_the_seven_single_target_rules_are_among_those_fired() -> None:
-    single = {rule.trigger for rule in RULES if len(rule.targets) == 1 and len(rules_by_trigger()[rule.trigger]) == 1}
+    single = {rule.trigger for rule in RULES if len(rule.targets) == 1}
     assert {"enable_ddim_eta_scheduling", "enable_ancestral_eta_scheduling", "aspect_ratio_use_old_formula",
             "depth_algorithm", "optical_flow_cadence", "optical_flow_redo_generation",
             "frame_interpolation_slow_mo_enabled"} <= single
@@ -106,3 +112,23 @@ def test_load_all_settings_sets_every_value_and_the_rules_then_leave_them(tab, w
     assert values["cadence_flow_factor_schedule"] == "0: (0.7)" and "loaded" in data[-1]
     for trigger in ("enable_ancestral_eta_scheduling", "depth_algorithm", "optical_flow_cadence"):
         assert fire(blocks, component(tab, trigger), "change", [values[trigger]])[0]["visible"] is True
+
+
+def test_show_more_info_hides_and_brings_back_every_help_line(tab) -> None:
+    from deforum.ui.specs import info_for, ui_keys
+
+    blocks, _ = tab
+    off = fire(blocks, component(tab, "show_info_on_ui"), "change", [False])
+    on = fire(blocks, component(tab, "show_info_on_ui"), "change", [True])
+    assert len(off) == len(on) == len(ui_keys())
+    assert {u.get("info") for u in off} == {""} and [u["info"] for u in on] == [info_for(k) for k in ui_keys()]
+    assert all("value" not in u and "visible" not in u for u in off + on)
+
+
+def test_the_tab_starts_in_2d_with_help_hints_and_the_controlnet_note(tab) -> None:
+    _, by_id = tab
+    assert by_id["deforum_animation_mode"].value == "2D" and by_id["deforum_show_info_on_ui"].value is True
+    assert "The ControlNet extension is not installed" in by_id["deforum_help_controlnet_missing"].value
+    assert by_id["deforum_help_controlnet_missing"].visible and not by_id["deforum_help_leres"].visible
+    hints = by_id["deforum_hints"].value
+    assert "data-deforum-hints" in hints and "deforum_W" in hints and "Allowed: a whole number" in hints

@@ -13,8 +13,9 @@ from deforum.integrations.webui.tab_host import initial_settings, webui_tab_host
 from deforum.models.fields import Kind
 from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
 from deforum.ui import actions
+from deforum.ui.help_text import HELP_BLOCKS
 from deforum.ui.host import TabHost
-from deforum.ui.layout import HIDDEN_KEYS, PROMPT_TEXT_KEYS, layout_keys, widget_names
+from deforum.ui.layout import HIDDEN_KEYS, PROMPT_TEXT_KEYS, help_names, layout_keys, widget_names
 from deforum.ui.specs import component_args, component_specs, hint_for, info_for, label_for, ui_keys
 from deforum.ui.values import settings_from_ui, ui_values
 from deforum.ui.visibility import RULES, visibility
@@ -81,7 +82,7 @@ def test_specs_show_the_settings_values_and_the_hosts_samplers() -> None:
         "latent noise", 320, {"0": "x"})
     assert specs["sampler"].choices == ("Euler a", "DDIM") and specs["sampler"].allow_custom
     assert json.loads(specs["prompts"].value) == dict(settings.prompts) and specs["prompts"].lines == 8
-    assert specs["show_info_on_ui"].visible is False and specs["W"].elem_id == "deforum_W"
+    assert specs["show_info_on_ui"].visible is True and specs["W"].elem_id == "deforum_W"
     assert (label_for("W"), label_for("rotation_3d_x"), label_for("cn_2_guidance_end")) == (
         "Width", "Rotation 3D X", "Ending control step schedule")
     assert specs["W"].info == FIELD_SPECS["W"].info and "multiple of 8" in specs["W"].info
@@ -107,11 +108,20 @@ def test_number_boxes_send_floats_and_bad_json_names_the_key() -> None:
 
 def test_each_shown_setting_is_driven_by_one_rule_and_defaults_show_the_originals_fields() -> None:
     targets = [t for rule in RULES for t in rule.targets]
-    assert len(targets) == len(set(targets)) and set(targets) | {r.trigger for r in RULES} <= set(FIELD_SPECS)
+    helps = {"help_" + name for name in help_names()}
+    assert len(targets) == len(set(targets)) and set(targets) | {r.trigger for r in RULES} <= set(FIELD_SPECS) | helps
     shown = visibility(Settings().to_flat())
     assert shown["seed_iter_N"] and not shown["seed_schedule"] and shown["perlin_octaves"]
     assert shown["translation_z"] and not shown["angle"] and not shown["midas_weight"]
     assert not shown["frame_interpolation_x_amount"] and shown["fps"]
+    assert shown["enable_ancestral_eta_scheduling"] and not shown["enable_ddim_eta_scheduling"]
+    assert visibility({"sampler": "DDIM"}) == {"enable_ddim_eta_scheduling": True,
+                                               "enable_ancestral_eta_scheduling": False}
+    assert not shown["help_leres"] and visibility({"depth_algorithm": "Leres"})["help_leres"]
+
+
+def test_every_help_block_is_placed_once_in_the_tab() -> None:
+    assert sorted(help_names()) == sorted(HELP_BLOCKS) and len(HELP_BLOCKS) == 10
 
 
 def test_generate_renders_the_tab_values_and_fills_gallery_and_resume(webui) -> None:
@@ -162,7 +172,7 @@ def test_load_video_settings_changes_only_the_output_settings(webui) -> None:
 def test_the_tab_starts_from_the_persistent_settings_when_asked(webui) -> None:
     path = webui.root / "persist.txt"
     path.write_text(json.dumps({"seed": 77}), "utf-8")
-    assert initial_settings() == Settings()
+    assert initial_settings() == Settings().replace(animation_mode="2D") and Settings().anim.animation_mode == "3D"
     webui.shared.opts.data.update(deforum_enable_persistent_settings=True, deforum_persistent_settings_path=str(path))
     assert initial_settings().args.seed == 77
 
@@ -193,7 +203,7 @@ def test_the_ui_package_imports_no_host_adapter_and_renders_nothing_on_its_own()
     rooms = {name.split(".")[1] for name in imported if name.startswith("deforum.")}
     assert rooms <= {"models", "config", "ui"}, rooms
     out = actions.generate(TabHost(), dict(zip(ui_keys(), ui_values(Settings(), ui_keys()))))
-    assert "needs the WebUI" in out.log and "class='error'" in out.log
+    assert "needs the WebUI" in out.log and "class='deforum-error'" in out.log
 
 
 def test_the_tab_and_integration_modules_import_without_gradio_or_a_webui() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from deforum.config.settings_io import load
 from deforum.integrations.webui import host, options
 from deforum.models.settings import Settings, SettingsError
-from deforum.ui.host import TabHost, ToolActions
+from deforum.ui.host import TabHost, ToolActions, start_settings
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def initial_settings() -> Settings:
             return load(path)
         except (SettingsError, ValueError, OSError) as err:
             log.warning("Deforum: persistent settings %s not loaded: %s", path, err)
-    return Settings()
+    return start_settings()
 
 
 def controlnet_choices() -> dict[str, list[str]]:
