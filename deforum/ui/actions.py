@@ -47,6 +47,12 @@ def file_names(files: Sequence[Any] | None) -> list[str]:
     return [str(getattr(f, "name", f)) for f in (files or [])]
 
 
+def with_init_box(named: Mapping[str, Any], init_box: Any) -> dict[str, Any]:
+    """The tab's values with an uploaded init picture in place of the init image path (as the original's box)."""
+    path = file_names([init_box])[0] if init_box else ""
+    return {**named, "init_image": path} if path else dict(named)
+
+
 def _output(host: TabHost, result: RunOutcome, notes: list[str]) -> GenerateOutput:
     """Gallery, video and messages of a finished run."""
     state = "interrupted" if result.cancelled else "done"

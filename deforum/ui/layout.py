@@ -132,7 +132,8 @@ PROMPTS = tab(
 INIT = tab(
     "Init",
     tabs(
-        tab("Image Init", row("use_init strength_0_no_init"), row("strength"), row("init_image")),
+        tab("Image Init", row("use_init strength_0_no_init"), row("strength"), row("init_image"),
+            widget("init_image_box")),
         tab("Video Init", row("video_init_path"), row("extract_from_frame extract_to_frame extract_nth_frame"),
             row("overwrite_extracted_frames use_mask_video"), row("video_mask_path")),
         tab("Mask Init", row("use_mask use_alpha_as_mask invert_mask overlay_mask"), row("mask_file"),
@@ -167,7 +168,8 @@ OUTPUT = tab(
             row("r_upscale_video r_upscale_model r_upscale_factor r_upscale_keep_imgs"), widget("video_settings")),
         tab("Frame Interpolation", help_("frame_interpolation"), row("frame_interpolation_engine"),
             row("frame_interpolation_x_amount frame_interpolation_slow_mo_enabled frame_interpolation_slow_mo_amount"),
-            row("frame_interpolation_keep_imgs frame_interpolation_use_upscaled")),
+            row("frame_interpolation_keep_imgs frame_interpolation_use_upscaled"),
+            accordion("Interpolate an existing video or pictures", widget("interpolate_tool"))),
         tab("Frames to Video", help_("frames_to_video"), widget("frames_to_video")),
         tab("Video Upscaling", widget("upscale_tool")),
         tab("Vid2depth", widget("vid2depth")),

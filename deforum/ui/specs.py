@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,8 +96,8 @@ def component_args(spec: FieldSpec) -> dict[str, Any]:
 
 
 def _host_choice_args(key: str, host_choices: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """A dropdown of the host's names (samplers, schedule types) for a free-text setting, when it has them."""
-    choices = tuple(host_choices.get(key, ()))
+    """A dropdown of the host's names (samplers, schedule types, ControlNet lists) for a free-text setting."""
+    choices = tuple(host_choices.get(re.sub(r"^cn_\d+_", "cn_", key), ()))
     return {"component": "dropdown", "choices": choices, "allow_custom": True} if choices else {}
 
 

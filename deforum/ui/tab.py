@@ -99,11 +99,12 @@ def _named(keys: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def generate_handler(gr: Any, host: TabHost, keys: list[str]) -> Callable[..., list[Any]]:
-    """Generate's handler: (task id, batch on, batch files, *setting values) -> gallery, video, resume, info, log."""
+    """Generate's handler: (task id, batch on, batch files, init box, *values) -> gallery, video, resume, info, log."""
 
-    def handler(_task_id: Any, batch_enabled: bool, batch_files: Any, *values: Any) -> list[Any]:
+    def handler(_task_id: Any, batch_enabled: bool, batch_files: Any, init_box: Any, *values: Any) -> list[Any]:
         """Render and show the results."""
-        out = actions.generate(host, _named(keys, values), bool(batch_enabled), batch_files)
+        named = actions.with_init_box(_named(keys, values), init_box)
+        out = actions.generate(host, named, bool(batch_enabled), batch_files)
         resume = gr.update(value=out.timestring) if out.timestring else gr.update()
         return [out.gallery, out.video, resume, out.info, out.log]
 
@@ -115,8 +116,8 @@ def wire_events(gr: Any, builder: TabBuilder, column: OutputColumn, keys: list[s
     comps, widgets, host = builder.components, builder.widgets, builder.host
     fields = [comps[k] for k in keys]
     handler = host.wrap_gpu_call(generate_handler(gr, host, keys), [None, None, gr.update(), ""])
-    column.wire_generate(gr, host, handler, [widgets["batch_enabled"], widgets["batch_files"], *fields],
-                         comps["resume_timestring"])
+    inputs = [widgets["batch_enabled"], widgets["batch_files"], widgets["init_image_box"], *fields]
+    column.wire_generate(gr, host, handler, inputs, comps["resume_timestring"])
     column.save.click(fn=lambda path, *values: actions.save_settings(host, path, _named(keys, values)),
                       inputs=[column.settings_path, *fields], outputs=[column.log])
     column.load.click(fn=lambda path: _loaded(gr, actions.load_settings(path, keys), len(keys)),

@@ -6,14 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from deforum.models.spec_anim import DEPTH_ALGORITHMS
-from deforum.ui import actions
+from deforum.ui import actions, tools_panel
 from deforum.ui.components import js_kwargs
 from deforum.ui.host import TabHost
 
 SUBMIT_JS = "submit_deforum"
-DEFAULT_DEPTH = "Depth-Anything-V2-Small"
-DEPTH_CHOICES = DEPTH_ALGORITHMS
 
 
 def _batch(gr: Any, host: TabHost) -> dict[str, Any]:
@@ -23,6 +20,14 @@ def _batch(gr: Any, host: TabHost) -> dict[str, Any]:
     files = gr.File(label="Setting files", file_count="multiple", file_types=[".txt", ".json"],
                     elem_id="deforum_custom_settings_file", visible=False, interactive=True)
     return {"batch_enabled": enabled, "batch_files": files}
+
+
+def _init_image_box(gr: Any, host: TabHost) -> dict[str, Any]:
+    """An upload box for the init picture; when filled it is used instead of the init image path."""
+    del host
+    box = gr.Image(label="Init image box (used instead of the path above when filled)", type="filepath",
+                   elem_id="deforum_init_image_box", interactive=True, height=256)
+    return {"init_image_box": box}
 
 
 def _video_settings(gr: Any, host: TabHost) -> dict[str, Any]:
@@ -60,49 +65,10 @@ def _frames_to_video(gr: Any, host: TabHost) -> dict[str, Any]:
     return {"ftv_button": button}
 
 
-def _vid2depth(gr: Any, host: TabHost) -> dict[str, Any]:
-    """Depth maps of a video, image or folder (weights from the WebUI's models folder)."""
-    source = gr.Textbox(label="Video, image or folder path", value="", elem_id="deforum_vid2depth_source")
-    with gr.Row():
-        algorithm = gr.Dropdown(label="Depth algorithm", choices=list(host.choices.get("vid2depth", DEPTH_CHOICES)),
-                                value=DEFAULT_DEPTH,
-                                elem_id="deforum_vid2depth_algorithm")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_vid2depth_keep_imgs")
-    button = gr.Button("Get depth", elem_id="deforum_vid2depth_button")
-    result = gr.HTML(elem_id="deforum_vid2depth_result")
-    button.click(fn=_run_tool(host.tools.vid2depth, "Depth written to"), inputs=[source, algorithm, keep],
-                 outputs=[result])
-    return {"vid2depth_button": button}
-
-
-def _upscale_tool(gr: Any, host: TabHost) -> dict[str, Any]:
-    """Frame interpolation (RIFE/FILM) and Real-ESRGAN upscaling of an existing video or frame sequence."""
-    source = gr.Textbox(label="Video, frames folder or %09d pattern", value="", elem_id="deforum_tool_source")
-    fps = gr.Number(label="FPS of frames (videos: read from the file)", value=0, elem_id="deforum_tool_fps")
-    with gr.Row():
-        engine = gr.Dropdown(label="Engine", choices=["RIFE v4.6", "FILM"], value="RIFE v4.6",
-                             elem_id="deforum_tool_engine")
-        amount = gr.Number(label="Interp X", value=2, precision=0, elem_id="deforum_tool_x")
-        slow_mo = gr.Number(label="Slow-Mo X (1 = off)", value=1, precision=0, elem_id="deforum_tool_slow_mo")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_tool_keep_imgs")
-    interpolate = gr.Button("Interpolate", elem_id="deforum_tool_interpolate")
-    with gr.Row():
-        model = gr.Dropdown(label="Upscale model", value="realesr-animevideov3", elem_id="deforum_tool_model",
-                            choices=["realesr-animevideov3", "realesrgan-x4plus", "realesrgan-x4plus-anime"])
-        factor = gr.Dropdown(label="Upscale factor", choices=["x2", "x3", "x4"], value="x2",
-                             elem_id="deforum_tool_factor")
-    upscale = gr.Button("Upscale", elem_id="deforum_tool_upscale")
-    result = gr.HTML(elem_id="deforum_tool_result")
-    interpolate.click(fn=_run_tool(host.tools.interpolate, "Video written"),
-                      inputs=[source, engine, amount, slow_mo, keep, fps], outputs=[result])
-    upscale.click(fn=_run_tool(host.tools.upscale, "Video written"), inputs=[source, model, factor, keep, fps],
-                  outputs=[result])
-    return {"interpolate_button": interpolate, "upscale_button": upscale}
-
-
 WIDGETS: dict[str, Callable[[Any, TabHost], dict[str, Any]]] = {
-    "batch": _batch, "video_settings": _video_settings, "frames_to_video": _frames_to_video,
-    "vid2depth": _vid2depth, "upscale_tool": _upscale_tool,
+    "batch": _batch, "init_image_box": _init_image_box, "video_settings": _video_settings,
+    "frames_to_video": _frames_to_video, "interpolate_tool": tools_panel.interpolate_tool,
+    "upscale_tool": tools_panel.upscale_tool, "vid2depth": tools_panel.vid2depth_tool,
 }
 
 

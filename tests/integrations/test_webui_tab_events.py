@@ -132,3 +132,18 @@ def test_the_tab_starts_in_2d_with_help_hints_and_the_controlnet_note(tab) -> No
     assert by_id["deforum_help_controlnet_missing"].visible and not by_id["deforum_help_leres"].visible
     hints = by_id["deforum_hints"].value
     assert "data-deforum-hints" in hints and "deforum_W" in hints and "Allowed: a whole number" in hints
+
+
+def test_output_tools_read_out_a_typed_video_and_ask_for_a_file_when_none_is_chosen(tab, webui) -> None:
+    from tests.integrations.test_postprocess_support import make_video
+
+    blocks, by_id = tab
+    video = make_video(webui.root / "clip.mp4", frames=5, fps=12, size=32)
+    readouts = fire(blocks, by_id["deforum_upscale_vid_source"], "blur", [None, str(video)])
+    assert [r if isinstance(r, str) else r.get("value") for r in readouts] == ["5", "12", "32x32"]
+    answer = fire(blocks, by_id["deforum_tool_upscale"], "click", [None, "", "realesr-animevideov3", "x2", True])
+    assert "Choose a file" in answer[0] and "deforum-error" in answer[0]
+    missing = fire(blocks, by_id["deforum_vid2depth_button"], "click",
+                   [None, str(webui.root / "nope.mp4"), "Depth-Anything-V2-Small", True, 0.2, "None", 127, 255, 11,
+                    2, True, 0])
+    assert "does not exist" in missing[0]

@@ -76,7 +76,10 @@ def test_choices_become_radios_or_dropdowns_with_the_specs_choices() -> None:
 
 def test_specs_show_the_settings_values_and_the_hosts_samplers() -> None:
     settings = Settings().replace(fill=2, W=320, wan_prompts={"0": "x"})
-    specs = component_specs(settings, {"sampler": ["Euler a", "DDIM"], "scheduler": ["Automatic"]})
+    specs = component_specs(settings, {"sampler": ["Euler a", "DDIM"], "scheduler": ["Automatic"],
+                                       "cn_module": ["none", "canny"], "cn_model": ["None", "control_canny"]})
+    assert specs["cn_3_module"].choices == ("none", "canny") and specs["cn_5_model"].component == "dropdown"
+    assert component_specs(settings)["cn_1_module"].component == "textbox"
     assert list(specs) == ui_keys()
     assert (specs["fill"].value, specs["W"].value, json.loads(specs["wan_prompts"].value)) == (
         "latent noise", 320, {"0": "x"})
@@ -155,6 +158,16 @@ def test_save_then_load_settings_round_trip(webui) -> None:
     assert saved["seed"] == 42 and saved["sd_model_name"] == "tiny-sd15.safetensors"
     values, text = actions.load_settings("my settings.txt", keys)
     assert "loaded" in text and dict(zip(keys, values)) == named
+
+
+def test_load_all_settings_keeps_prompt_text_byte_for_byte(webui) -> None:
+    prompts = {"0": " tiny cute bunny  --neg blur ", "30": "\tcat"}
+    (webui.root / "p.txt").write_text(json.dumps({"prompts": prompts, "animation_prompts_positive": " pos",
+                                                  "animation_prompts_negative": "neg "}), "utf-8")
+    values, _ = actions.load_settings("p.txt", ui_keys())
+    named = dict(zip(ui_keys(), values))
+    assert json.loads(named["prompts"]) == prompts and named["animation_prompts_positive"] == " pos"
+    assert named["animation_prompts_negative"] == "neg "
 
 
 def test_loading_a_missing_file_changes_nothing_and_says_why(webui) -> None:

@@ -69,5 +69,6 @@ def webui_tab_host() -> TabHost:
         initial_settings=initial_settings, choices=host_choices(), wrap_gpu_call=host.wrap_gpu_call,
         interrupt=_state_call("interrupt"), skip=_state_call("skip"),
         tools=ToolActions(frames_to_video=tools.frames_to_video, vid2depth=tools.vid2depth,
-                          interpolate=tools.interpolate_tool, upscale=tools.upscale_tool),
+                          interpolate=tools.interpolate_tool, upscale=tools.upscale_tool,
+                          video_facts=tools.video_facts),
         controlnet_present=load_external_code() is not None)
