@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -130,9 +131,18 @@ def test_every_help_block_is_placed_once_in_the_tab() -> None:
 def test_generate_renders_the_tab_values_and_fills_gallery_and_resume(webui) -> None:
     named = dict(zip(ui_keys(), ui_values(Settings(), ui_keys())))
     named.update(W=64, H=64, max_frames=3, animation_mode="2D", diffusion_cadence=1, scheduler="Automatic")
+    webui.shared.total_tqdm.update()
     out = actions.generate(webui_tab_host(), named)
     assert len(out.gallery) == 3 and out.video and out.timestring and out.timestring in out.gallery[0]
     assert "3 frame(s)" in out.info and out.log == ""
+    assert webui.shared.total_tqdm.clears == 2 and webui.shared.total_tqdm.steps == 0
+
+
+def test_an_uploaded_init_picture_replaces_the_init_image_path() -> None:
+    named = {"init_image": "https://example.invalid/a.png", "use_init": True}
+    assert actions.with_init_box(named, "/tmp/upload/b.png")["init_image"] == "/tmp/upload/b.png"
+    assert actions.with_init_box(named, None) == named
+    assert actions.with_init_box(named, SimpleNamespace(name="/tmp/c.png"))["init_image"] == "/tmp/c.png"
 
 
 def test_generate_reports_invalid_values_without_rendering(webui) -> None:

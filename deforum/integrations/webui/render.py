@@ -173,7 +173,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
     hooks = render_hooks(settings)
     try:
         postprocess = postprocess_for(settings, cancel)
-        with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel):
+        with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel), host.run_progress_bar():
             if settings.anim.animation_mode == "Wan Video":
                 from deforum.integrations.wan import render_wan
 
