@@ -21,7 +21,7 @@ from torch import nn
 
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.frame_stream import FrameSource
-from deforum.integrations.weights import WeightsFile, find_weights_file
+from deforum.integrations.weights import WeightsFile, checked_state, find_weights_file
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         return load_file(str(path))
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    state = checked_state(torch.load(str(path), map_location="cpu", weights_only=True), path)
     for key in ("params_ema", "params"):
         if isinstance(state.get(key), dict):
             return state[key]

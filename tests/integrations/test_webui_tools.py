@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deforum.integrations.webui import tools
 from deforum.media.video import count_video_frames
 from deforum.ui.host import VideoFacts
@@ -47,3 +49,14 @@ def test_video_facts_read_a_videos_frames_rate_and_size(webui) -> None:
     video = make_video(webui.root / "clip.mp4", frames=4, size=32)
     facts = tools.video_facts([str(video)])
     assert (facts.frames, facts.width, facts.height) == (4, 32, 32) and facts.fps and facts.fps > 0
+
+
+def test_a_weights_file_the_webuis_safety_check_refuses_gets_a_clear_error(webui, monkeypatch) -> None:
+    import torch
+
+    models = Path(webui.paths.models_path)
+    save_rife_weights(models / "Deforum" / "RIFE46.pkl")
+    video = make_video(webui.root / "clip.mp4", frames=3)
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: None)  # what A1111's safe unpickler returns
+    with pytest.raises(ValueError, match="RIFE46.pkl could not be read as weights: the WebUI's pickle safety"):
+        tools.interpolate_tool([str(video)], "RIFE v4.6", 2, 1, False, 0)

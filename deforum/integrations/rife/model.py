@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from deforum.integrations.interpolation import PairInterpolatorBase
 from deforum.integrations.rife.network import IFNet
-from deforum.integrations.weights import WeightsFile, find_weights_file
+from deforum.integrations.weights import WeightsFile, checked_state, find_weights_file
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def default_device() -> str:
 
 def load_ifnet(path: str | os.PathLike[str]) -> IFNet:
     """An IFNet with the weights of a RIFE v4.6 state-dict file (``module.`` prefixes stripped)."""
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+    state = checked_state(torch.load(str(path), map_location="cpu", weights_only=True), path)
+    if isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     state = {key.removeprefix("module."): value for key, value in state.items()}
     net = IFNet()
