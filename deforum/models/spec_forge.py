@@ -21,6 +21,7 @@ SHAKE_NAMES = (
 KEYFRAME_DISTRIBUTIONS = ("Off", "Keyframes Only", "Additive", "Redistributed")
 UPSCALE_METHODS = ("bicubic", "nearest-exact", "bilinear", "area", "bislerp")
 _FORGE_ONLY = " (Forge fork; kept in files, not used here)"
+_IGNORED = " (kept in files; ignored, as in the fork)"
 
 _GENERAL_FIELDS: tuple[FieldSpec, ...] = (
     F("scheduler", STR, "Automatic", title="Schedule type",
@@ -73,14 +74,17 @@ _WAN_FIELDS: tuple[FieldSpec, ...] = (
     F("wan_strength_override", BOOL, True, info="use the fixed strength below instead of the strength schedule"),
     F("wan_fixed_strength", FLOAT, 1.0, minimum=0, maximum=1, info="strength when the override is on"),
     F("wan_guidance_override", BOOL, True, info="use the Wan guidance scale instead of the CFG schedule"),
-    F("wan_frame_overlap", INT, 2, minimum=0, info="frames shared between one clip and the next, for smooth joins"),
+    F("wan_frame_overlap", INT, 2, minimum=0,
+      info="frames shared between one clip and the next, for smooth joins" + _IGNORED),
     F("wan_motion_strength", FLOAT, 1.0, minimum=0, info="how much movement Wan is asked for"),
-    F("wan_enable_interpolation", BOOL, True, info="smooth the joins between clips with extra frames"),
-    F("wan_interpolation_strength", FLOAT, 0.5, minimum=0, maximum=1, info="how strong that smoothing is"),
-    F("wan_flash_attention_mode", STR, "Auto (Recommended)", info="whether Wan uses flash attention when present"),
+    F("wan_enable_interpolation", BOOL, True, info="smooth the joins between clips with extra frames" + _IGNORED),
+    F("wan_interpolation_strength", FLOAT, 0.5, minimum=0, maximum=1, info="how strong that smoothing is" + _IGNORED),
+    F("wan_flash_attention_mode", STR, "Auto (Recommended)",
+      info="whether Wan uses flash attention when present" + _IGNORED),
     F("wan_qwen_model", STR, "Auto-Select", title="Wan Qwen model",
       info="Qwen language model that rewrites prompts for Wan"),
-    F("wan_qwen_language", STR, "English", title="Wan Qwen language", info="language of the rewritten prompts"),
+    F("wan_qwen_language", STR, "English", title="Wan Qwen language",
+      info="language of the rewritten prompts" + _IGNORED),
     F("wan_qwen_auto_download", BOOL, True, title="Wan Qwen auto download",
       info="the fork fetched missing Qwen models; here weights are never downloaded"),
     F("wan_enhanced_prompts", STR, "", info="the prompts as Qwen rewrote them (kept for reference)"),

@@ -54,7 +54,8 @@ OUTPUT_FIELDS: tuple[FieldSpec, ...] = (
     F('r_upscale_model', CHOICE, 'realesr-animevideov3', choices=(
         'realesr-animevideov3', 'realesrgan-x4plus', 'realesrgan-x4plus-anime'), title='Upscale model',
       info='Real-ESRGAN model for the upscale; the anime ones suit drawn styles'),
-    F('r_upscale_keep_imgs', BOOL, True, title='Keep Imgs', info='keep the upscaled frames after their video'),
+    F('r_upscale_keep_imgs', BOOL, True, title='Keep Imgs (upscale)',
+      info='keep the upscaled frames after their video'),
     F('store_frames_in_ram', BOOL, False, title='Store frames in RAM',
       info='keep frames in memory instead of re-reading them from disk (faster, uses more memory)'),
     F('frame_interpolation_engine', CHOICE, 'None', choices=('None', 'RIFE v4.6', 'FILM'), title='Engine',
@@ -65,7 +66,7 @@ OUTPUT_FIELDS: tuple[FieldSpec, ...] = (
       info='play the added frames at the same frame rate, making slow motion'),
     F('frame_interpolation_slow_mo_amount', INT, 2, minimum=2, maximum=10, slider=(2, 10, 1), title='Slow-Mo X',
       info='how many times slower the slow-motion video plays'),
-    F('frame_interpolation_keep_imgs', BOOL, True, title='Keep Imgs',
+    F('frame_interpolation_keep_imgs', BOOL, True, title='Keep Imgs (interpolation)',
       info='keep the interpolated frames after their video'),
     F('frame_interpolation_use_upscaled', BOOL, False, title='Use Upscaled',
       info='interpolate the upscaled video rather than the original'),

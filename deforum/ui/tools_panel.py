@@ -66,13 +66,13 @@ def _tool(run: Callable[..., str], done: str) -> Callable[..., str]:
 def interpolate_tool(gr: Any, host: TabHost) -> dict[str, Any]:
     """Frame interpolation (RIFE/FILM) of an uploaded video, or of uploaded pictures in name order."""
     with gr.Row():
-        engine = gr.Dropdown(label="Engine", choices=["RIFE v4.6", "FILM"], value="RIFE v4.6",
+        engine = gr.Dropdown(label="Interpolation engine", choices=["RIFE v4.6", "FILM"], value="RIFE v4.6",
                              elem_id="deforum_tool_engine")
-        amount = gr.Slider(label="Interp X", minimum=2, maximum=10, step=1, value=2, elem_id="deforum_tool_x")
-        slow_mo = gr.Slider(label="Slow-Mo X (1 = off)", minimum=1, maximum=10, step=1, value=1,
+        amount = gr.Slider(label="Multiply frames by", minimum=2, maximum=10, step=1, value=2, elem_id="deforum_tool_x")
+        slow_mo = gr.Slider(label="Slow down by (1 = off)", minimum=1, maximum=10, step=1, value=1,
                             elem_id="deforum_tool_slow_mo")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_tool_keep_imgs")
-    fps = gr.Number(label="FPS of pictures (videos: read from the file)", value=15, elem_id="deforum_tool_fps")
+        keep = gr.Checkbox(label="Keep interpolated frames", value=True, elem_id="deforum_tool_keep_imgs")
+    fps = gr.Number(label="FPS of the pictures (videos: read from the file)", value=15, elem_id="deforum_tool_fps")
     result = gr.HTML(elem_id="deforum_tool_result")
     options = [engine, amount, slow_mo, keep, fps]
     with gr.Tab("Video"):
@@ -91,11 +91,11 @@ def upscale_tool(gr: Any, host: TabHost) -> dict[str, Any]:
     """Real-ESRGAN upscaling of an uploaded video."""
     source = _source(gr, host, "upscale_vid", "Video to upscale", VIDEO_TYPES)
     with gr.Row():
-        model = gr.Dropdown(label="Upscale model", choices=list(UPSCALE_MODELS), value=UPSCALE_MODELS[0],
+        model = gr.Dropdown(label="Real-ESRGAN model", choices=list(UPSCALE_MODELS), value=UPSCALE_MODELS[0],
                             elem_id="deforum_tool_model")
-        factor = gr.Dropdown(label="Upscale factor", choices=["x2", "x3", "x4"], value="x2",
+        factor = gr.Dropdown(label="Scale by", choices=["x2", "x3", "x4"], value="x2",
                              elem_id="deforum_tool_factor")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_tool_upscale_keep_imgs")
+        keep = gr.Checkbox(label="Keep upscaled frames", value=True, elem_id="deforum_tool_upscale_keep_imgs")
     button = gr.Button("Upscale Video", elem_id="deforum_tool_upscale")
     result = gr.HTML(elem_id="deforum_tool_upscale_result")
     button.click(fn=_tool(host.tools.upscale, "Video written"), inputs=[*source, model, factor, keep],
@@ -107,10 +107,10 @@ def vid2depth_tool(gr: Any, host: TabHost) -> dict[str, Any]:
     """Depth maps of an uploaded video (or a typed image/folder path), with the original's map options."""
     source = _source(gr, host, "vid2depth", "Video to turn into depth maps", VIDEO_TYPES)
     with gr.Row():
-        algorithm = gr.Dropdown(label="Depth algorithm", choices=list(host.choices.get("vid2depth", [DEFAULT_DEPTH])),
+        algorithm = gr.Dropdown(label="Vid2depth model", choices=list(host.choices.get("vid2depth", [DEFAULT_DEPTH])),
                                 value=DEFAULT_DEPTH, elem_id="deforum_vid2depth_algorithm")
         weight = gr.Number(label="MiDaS weight (old blended models)", value=0.2, elem_id="deforum_vid2depth_weight")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_vid2depth_keep_imgs")
+        keep = gr.Checkbox(label="Keep depth frames", value=True, elem_id="deforum_vid2depth_keep_imgs")
     with gr.Row():
         thresholding = gr.Radio(label="Thresholding", choices=list(THRESHOLDING), value="None",
                                 elem_id="deforum_vid2depth_thresholding")

@@ -56,7 +56,7 @@ def _frames_to_video(gr: Any, host: TabHost) -> dict[str, Any]:
     """Stitch an existing frame sequence into an MP4 (ffmpeg options from the WebUI settings)."""
     path = gr.Textbox(label="Image path", value="C:/SD/20230124234916_%09d.png", elem_id="deforum_image_path")
     with gr.Row():
-        fps = gr.Number(label="FPS", value=15, elem_id="deforum_ftv_fps")
+        fps = gr.Number(label="Frames per second", value=15, elem_id="deforum_ftv_fps")
         soundtrack = gr.Textbox(label="Soundtrack (optional)", value="", elem_id="deforum_ftv_soundtrack")
     button = gr.Button("Stitch frames to video", elem_id="deforum_ftv_button")
     result = gr.HTML(elem_id="deforum_ftv_result")

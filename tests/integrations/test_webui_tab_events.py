@@ -147,3 +147,14 @@ def test_output_tools_read_out_a_typed_video_and_ask_for_a_file_when_none_is_cho
                    [None, str(webui.root / "nope.mp4"), "Depth-Anything-V2-Small", True, 0.2, "None", 127, 255, 11,
                     2, True, 0])
     assert "does not exist" in missing[0]
+
+
+def test_labels_are_unique_so_the_webuis_ui_config_keeps_each_components_own_default(tab) -> None:
+    from collections import Counter
+
+    _, by_id = tab
+    labels = Counter(getattr(block, "label", None) for elem_id, block in by_id.items()
+                     if elem_id and not elem_id.startswith("deforum_cn_")
+                     and getattr(block, "interactive", None) is not False
+                     and not elem_id.endswith(("_source", "_upload")))
+    assert [label for label, count in labels.items() if label and count > 1] == []
