@@ -23,6 +23,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 TIMEOUT_MS = 180_000
 UPDATE_MS = 15_000
 TAB = "#tab_deforum_interface"
+PANEL_NAMES = ("Run", "Keyframes", "Prompts", "Init", "ControlNet", "Hybrid Video", "Output")
 SAMPLERS = ("DDIM", "Euler a", "DPM++ 2M")
 # What a trigger needs before it is on screen (the ETA boxes follow the sampler, slow-mo the engine, depth 3D).
 PRECONDITIONS = {"enable_ddim_eta_scheduling": ("sampler", "DDIM"),
@@ -85,8 +86,14 @@ def set_value(page: Any, key: str, value: Any) -> None:
     elif root.locator("input[type=radio]").count():
         root.locator(f"input[type=radio][value='{value}']").check()
     else:
-        root.locator("input").first.click()
-        root.locator(f"ul.options li[data-value='{value}']").click()
+        pick(page, f"deforum_{key}", value)
+
+
+def pick(page: Any, elem_id: str, value: str) -> None:
+    """Choose a value in a dropdown (gradio 3.41's list of options)."""
+    root = page.locator(f"#{elem_id}")
+    root.locator("input").first.click()
+    root.locator(f"ul.options li[data-value='{value}']").click()
 
 
 def trigger_values(key: str) -> list[Any]:
@@ -243,13 +250,13 @@ def run_upload_tool(page: Any, widget: str, name: str, files: list[Path], button
 
 
 def tool_weights(models: Path) -> None:
-    """Tiny random RIFE, Real-ESRGAN and Depth-Anything weights in models/Deforum, in files the WebUI accepts."""
+    """Tiny random RIFE, Real-ESRGAN, Depth-Anything and DPT weights in models/Deforum, in files the WebUI accepts."""
     import torch
 
     from deforum.depth.testing import tiny_models_dir
     from tests.integrations.test_postprocess_support import save_rife_weights, save_srvgg
 
-    tiny_models_dir(models, ("Depth-Anything-V2-Small",))
+    tiny_models_dir(models, ("Depth-Anything-V2-Small", "Midas-3-Hybrid"))
     for path, save in ((models / "Deforum" / "RIFE46.pkl", save_rife_weights),
                        (models / "Deforum" / "realesr-animevideov3.pth", save_srvgg)):
         save(path)
@@ -257,15 +264,24 @@ def tool_weights(models: Path) -> None:
         torch.save(state, str(path), _use_new_zipfile_serialization=False)  # the WebUI's safety check's format
 
 
+def shrink_png(path: Path, colors: int = 64) -> None:
+    """Rewrite a screenshot as an optimised palette PNG (a UI needs few colours)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
 def screenshot_panels(page: Any, folder: Path, prefix: str, panels: list[str]) -> list[Path]:
-    """One full-page PNG per panel (the page is 1280 px wide)."""
+    """One full-page PNG per panel, 1280 px wide (the viewport), palette-optimised."""
     written = []
     for panel in panels:
-        page.locator("#deforum_panels > .tab-nav button, #tab_deforum_interface .tab-nav button").filter(
-            has_text=re.compile(rf"^\s*{re.escape(panel)}\s*$")).first.click()
-        page.wait_for_timeout(500)
+        page.locator(f"{TAB} .tab-nav button").filter(has_text=re.compile(rf"^\s*{re.escape(panel)}\s*$")).first.click()
+        page.wait_for_timeout(800)
         path = folder / f"{prefix}_{panel.lower().replace(' ', '_')}.png"
-        page.locator(TAB).screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=True)
+        shrink_png(path)
         written.append(path)
     return written
 
@@ -286,7 +302,7 @@ def main() -> int:
         browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                      args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        panels = open_deforum(page, os.environ.get("WEBUI_URL", "http://127.0.0.1:7872/"))
+        panels = open_deforum(page, os.environ.get("WEBUI_URL", "http://127.0.0.1:7872/")) or list(PANEL_NAMES)
         for path in screenshot_panels(page, folder, args.prefix, panels):
             print(path)
         browser.close()

@@ -92,7 +92,7 @@ def test_an_uploaded_init_picture_is_rendered_from(page, tmp_path: Path) -> None
 def test_each_output_tool_runs_on_uploaded_files(page, tmp_path: Path) -> None:
     from PIL import Image
 
-    from tests.integrations.tab_browser import run_upload_tool
+    from tests.integrations.tab_browser import pick, reveal, run_upload_tool
     from tests.integrations.test_postprocess_support import make_video
 
     video = make_video(tmp_path / "clip.mp4", frames=4, fps=10, size=32)
@@ -108,6 +108,10 @@ def test_each_output_tool_runs_on_uploaded_files(page, tmp_path: Path) -> None:
                                     interpolate[1], subtab="Pictures", probe=interpolate[2]),
         "upscale": run_upload_tool(page, "upscale_tool", "upscale_vid", [video], "deforum_tool_upscale",
                                    "deforum_tool_upscale_result"),
+    }
+    reveal(page, "vid2depth", "#deforum_vid2depth_upload")
+    pick(page, "deforum_vid2depth_algorithm", "Midas-3-Hybrid")  # A1111's transformers 4.30 has no Depth-Anything
+    runs |= {
         "vid2depth": run_upload_tool(page, "vid2depth", "vid2depth", [video], "deforum_vid2depth_button",
                                      "deforum_vid2depth_result"),
     }
