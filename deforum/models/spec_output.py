@@ -57,7 +57,7 @@ OUTPUT_FIELDS: tuple[FieldSpec, ...] = (
     F('r_upscale_keep_imgs', BOOL, True, title='Keep Imgs (upscale)',
       info='keep the upscaled frames after their video'),
     F('store_frames_in_ram', BOOL, False, title='Store frames in RAM',
-      info='keep frames in memory instead of re-reading them from disk (faster, uses more memory)'),
+      info='the original held frames in memory until the end; here each frame is written as it is made'),
     F('frame_interpolation_engine', CHOICE, 'None', choices=('None', 'RIFE v4.6', 'FILM'), title='Engine',
       info='add frames between the rendered ones for smoother motion, with RIFE or FILM'),
     F('frame_interpolation_x_amount', INT, 2, minimum=2, maximum=300, slider=(2, 10, 1), title='Interp X',
