@@ -54,6 +54,10 @@ HELP_BLOCKS: dict[str, str] = {
         "with a depth, difference or blend mask. The video path and frame extraction settings are on "
         "Init &gt; Video Init. Only 2D and 3D modes use hybrid video.</p>"
     ),
+    "depth_2d": (
+        "<p>Depth warping moves a 3D camera through each frame's depth map: choose the 3D animation mode "
+        "(Keyframes panel) to set it up here.</p>"
+    ),
     "leres": (
         "<p>LeReS depth comes with its own licence, which forbids commercial use: check it before publishing "
         "work made with it.</p>"

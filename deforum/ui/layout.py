@@ -114,7 +114,7 @@ KEYFRAMES = tab(
             row("reroll_blank_frames reroll_patience")),
         tab("Anti Blur", row("amount_schedule"), row("kernel_schedule"), row("sigma_schedule"),
             row("threshold_schedule")),
-        tab("Depth Warping & FOV", row("depth_algorithm midas_weight"), help_("leres"),
+        tab("Depth Warping & FOV", help_("depth_2d"), row("depth_algorithm midas_weight"), help_("leres"),
             row("padding_mode sampling_mode"), row("use_depth_warping save_depth_maps"),
             row("fov_schedule aspect_ratio_schedule aspect_ratio_use_old_formula"),
             row("near_schedule far_schedule")),

@@ -68,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     Rule("animation_mode", ("max_frames",), _is_not("Video Input")),
     Rule("animation_mode", ONLY_2D, _is("2D")),
     Rule("animation_mode", ONLY_3D, _is("3D")),
+    Rule("animation_mode", ("help_depth_2d",), _is_not("3D")),
 )
 
 

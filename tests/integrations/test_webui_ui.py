@@ -125,7 +125,7 @@ def test_each_shown_setting_is_driven_by_one_rule_and_defaults_show_the_original
 
 
 def test_every_help_block_is_placed_once_in_the_tab() -> None:
-    assert sorted(help_names()) == sorted(HELP_BLOCKS) and len(HELP_BLOCKS) == 10
+    assert sorted(help_names()) == sorted(HELP_BLOCKS) and len(HELP_BLOCKS) == 11
 
 
 def test_generate_renders_the_tab_values_and_fills_gallery_and_resume(webui) -> None:
