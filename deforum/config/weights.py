@@ -25,6 +25,14 @@ class ModelWeightsMissing(WeightsMissing):
     """A post-processing model's weights file is not on disk; the message names the file and where to put it."""
 
 
+def checked_state(state: object, path: str | os.PathLike[str]) -> dict:
+    """A loaded weights file's dict, or a clear error (the WebUI's safety check makes torch.load return None)."""
+    if isinstance(state, dict):
+        return state
+    raise ValueError(f"{path} could not be read as weights: the WebUI's pickle safety check refused it (see the "
+                     "console) or it holds no state dict. Use the original file, or a .safetensors copy of it.")
+
+
 @dataclass(frozen=True)
 class WeightsFile:
     """What a model needs: its label, accepted file names, sub-folders searched, where to get it, its catalog name."""

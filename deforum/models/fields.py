@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,11 +33,15 @@ INDEX_CHOICE, INT_TEXT, SCHEDULE = Kind.INDEX_CHOICE, Kind.INT_TEXT, Kind.SCHEDU
 STR_SCHEDULE, JSON_TEXT, MAPPING = Kind.STR_SCHEDULE, Kind.JSON_TEXT, Kind.MAPPING
 
 MASK_FILL_CHOICES = ("fill", "original", "latent noise", "latent nothing")
+ACRONYMS = {"3d": "3D", "2d": "2D", "cfg": "CFG", "fov": "FOV", "ddim": "DDIM", "eta": "ETA", "fps": "FPS",
+            "gif": "GIF", "n": "N", "x": "X", "y": "Y", "z": "Z", "fv": "FV", "vram": "VRAM", "hr": "HR",
+            "cn": "CN", "t2v": "T2V", "i2v": "I2V", "srt": "SRT", "url": "URL", "hrfix": "HR fix",
+            "freeu": "FreeU", "b1": "B1", "b2": "B2", "s1": "S1", "s2": "S2", "qwen": "Qwen", "wan": "Wan"}
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One setting: its key, kind, default and allowed values."""
+    """One setting: its key, kind, default, allowed values, and how the tab, the hints and the docs show it."""
 
     key: str
     kind: Kind
@@ -46,6 +51,9 @@ class FieldSpec:
     maximum: float | None = None
     exclusive_minimum: bool = False
     group: str = ""
+    title: str = ""
+    info: str = ""
+    slider: tuple[float, float, float] | None = None
 
     @property
     def python_type(self) -> Any:
@@ -56,9 +64,20 @@ class FieldSpec:
 
     @property
     def label(self) -> str:
-        """A readable label derived from the key."""
-        text = self.key.replace("_", " ").strip()
+        """The tab's label: the declared title, else the key in words (acronyms kept, unit prefix dropped)."""
+        if self.title:
+            return self.title
+        words = re.sub(r"^cn_\d+_", "", self.key).split("_")
+        text = " ".join(ACRONYMS.get(w.lower(), w) for w in words if w)
         return text[:1].upper() + text[1:]
+
+    @property
+    def hint(self) -> str:
+        """The hover hint: the help line, the values allowed and the default."""
+        default = "empty" if self.default in ("", None) else repr(self.default)
+        if self.kind is Kind.INDEX_CHOICE:
+            default = repr(self.choices[int(self.default)])
+        return f"{self.info[:1].upper()}{self.info[1:]}. Allowed: {self.describe_allowed()}. Default: {default}."
 
     def describe_allowed(self) -> str:
         """Say in words which values are allowed."""

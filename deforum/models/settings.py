@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 from deforum.models.fields import FieldSpec
 from deforum.models.spec_anim import ANIM_FIELDS
 from deforum.models.spec_args import ARGS_FIELDS
-from deforum.models.spec_extra import CONTROLNET_FIELDS, FORGE_FIELDS
+from deforum.models.spec_extra import CONTROLNET_FIELDS
+from deforum.models.spec_forge import FORGE_FIELDS
 from deforum.models.spec_output import LOOP_FIELDS, OUTPUT_FIELDS, PARSEQ_FIELDS
 from deforum.models.validation import FieldProblem, check_value
 

@@ -64,7 +64,7 @@ def make_component(gr: Any, spec: ComponentSpec, visible: bool | None = None) ->
 def initial_visibility(specs: Mapping[str, ComponentSpec]) -> dict[str, bool]:
     """Visibility of every component for the values the specs show."""
     shown = visibility({key: spec.value for key, spec in specs.items()})
-    return {key: spec.visible and shown.get(key, True) for key, spec in specs.items()}
+    return {**shown, **{key: spec.visible and shown.get(key, True) for key, spec in specs.items()}}
 
 
 def updates(gr: Any, values: list[Any] | None, count: int) -> list[Any]:
@@ -72,11 +72,26 @@ def updates(gr: Any, values: list[Any] | None, count: int) -> list[Any]:
     return list(values) if values is not None else [gr.update() for _ in range(count)]
 
 
-def visibility_handler(gr: Any, rules: list[Any]) -> Callable[[Any], list[Any]]:
-    """An event handler returning visibility updates for the targets of rules."""
+def one_or_many(outputs: list[Any]) -> Any:
+    """A handler's return for its outputs: gradio takes the bare value when an event has a single output."""
+    return outputs[0] if len(outputs) == 1 else outputs
 
-    def handler(value: Any) -> list[Any]:
+
+def info_handler(gr: Any, infos: list[str]) -> Callable[[bool], Any]:
+    """The "Show more info" handler: each component's help line, or none."""
+
+    def handler(show: bool) -> Any:
+        """Show or hide the help lines."""
+        return one_or_many([gr.update(info=text if show else "") for text in infos])
+
+    return handler
+
+
+def visibility_handler(gr: Any, rules: list[Any]) -> Callable[[Any], Any]:
+    """An event handler returning visibility updates for the targets of rules (a bare update for one target)."""
+
+    def handler(value: Any) -> Any:
         """Show or hide each target."""
-        return [gr.update(visible=bool(rule.shown(value))) for rule in rules for _ in rule.targets]
+        return one_or_many([gr.update(visible=bool(rule.shown(value))) for rule in rules for _ in rule.targets])
 
     return handler

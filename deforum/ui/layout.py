@@ -40,6 +40,11 @@ def note(text: str) -> Node:
     return ("note", text)
 
 
+def help_(name: str) -> Node:
+    """A help block of ui/help_text.py, by name."""
+    return ("help", name)
+
+
 def _controlnet_unit(n: int) -> Node:
     """The tab of ControlNet unit n."""
     p = f"cn_{n}_"
@@ -81,7 +86,7 @@ RUN = tab(
 KEYFRAMES = tab(
     "Keyframes",
     row("animation_mode max_frames border"), row("diffusion_cadence"),
-    accordion("Guided Images", row("use_looper"), row("init_images"),
+    accordion("Guided Images", help_("guided_images"), row("use_looper"), row("init_images"),
               row("image_strength_schedule blendFactorMax blendFactorSlope"),
               row("tweening_frames_schedule color_correction_factor")),
     tabs(
@@ -109,7 +114,7 @@ KEYFRAMES = tab(
             row("reroll_blank_frames reroll_patience")),
         tab("Anti Blur", row("amount_schedule"), row("kernel_schedule"), row("sigma_schedule"),
             row("threshold_schedule")),
-        tab("Depth Warping & FOV", row("depth_algorithm midas_weight"),
+        tab("Depth Warping & FOV", help_("depth_2d"), row("depth_algorithm midas_weight"), help_("leres"),
             row("padding_mode sampling_mode"), row("use_depth_warping save_depth_maps"),
             row("fov_schedule aspect_ratio_schedule aspect_ratio_use_old_formula"),
             row("near_schedule far_schedule")),
@@ -119,28 +124,30 @@ KEYFRAMES = tab(
 
 PROMPTS = tab(
     "Prompts",
-    note("Prompts: a JSON object of frame: prompt. Text after --neg in a prompt is its negative prompt."),
-    row("prompts"), row("animation_prompts_positive"), row("animation_prompts_negative"),
-    accordion("Composable Mask scheduling", row("mask_schedule"), row("use_noise_mask noise_mask_schedule")),
+    help_("prompts"), row("prompts"), row("animation_prompts_positive"), row("animation_prompts_negative"),
+    accordion("Composable Mask scheduling", help_("composable_masks"), row("mask_schedule"),
+              row("use_noise_mask noise_mask_schedule")),
 )
 
 INIT = tab(
     "Init",
     tabs(
-        tab("Image Init", row("use_init strength_0_no_init"), row("strength"), row("init_image")),
+        tab("Image Init", row("use_init strength_0_no_init"), row("strength"), row("init_image"),
+            widget("init_image_box")),
         tab("Video Init", row("video_init_path"), row("extract_from_frame extract_to_frame extract_nth_frame"),
             row("overwrite_extracted_frames use_mask_video"), row("video_mask_path")),
         tab("Mask Init", row("use_mask use_alpha_as_mask invert_mask overlay_mask"), row("mask_file"),
             row("mask_overlay_blur fill"), row("full_res_mask full_res_mask_padding"),
             row("mask_contrast_adjust mask_brightness_adjust")),
-        tab("Parseq", row("parseq_manifest"), row("parseq_use_deltas parseq_non_schedule_overrides")),
+        tab("Parseq", help_("parseq"), row("parseq_manifest"), row("parseq_use_deltas parseq_non_schedule_overrides")),
     ),
 )
 
-CONTROLNET = tab("ControlNet", tabs(*(_controlnet_unit(n) for n in range(1, CONTROLNET_UNITS + 1))))
+CONTROLNET = tab("ControlNet", help_("controlnet_missing"),
+                 tabs(*(_controlnet_unit(n) for n in range(1, CONTROLNET_UNITS + 1))))
 
 HYBRID = tab(
-    "Hybrid Video",
+    "Hybrid Video", help_("hybrid_video"),
     row("hybrid_generate_inputframes hybrid_generate_human_masks hybrid_use_first_frame_as_init_image"),
     row("hybrid_motion hybrid_motion_use_prev_img"),
     row("hybrid_flow_method hybrid_flow_consistency hybrid_consistency_blur"),
@@ -160,17 +167,19 @@ OUTPUT = tab(
             row("delete_imgs delete_input_frames store_frames_in_ram"), row("add_soundtrack soundtrack_path"),
             row("bpm audio_path"),
             row("r_upscale_video r_upscale_model r_upscale_factor r_upscale_keep_imgs"), widget("video_settings")),
-        tab("Frame Interpolation", row("frame_interpolation_engine"),
+        tab("Frame Interpolation", help_("frame_interpolation"), row("frame_interpolation_engine"),
             row("frame_interpolation_x_amount frame_interpolation_slow_mo_enabled frame_interpolation_slow_mo_amount"),
-            row("frame_interpolation_keep_imgs frame_interpolation_use_upscaled")),
-        tab("Frames to Video", widget("frames_to_video")),
+            row("frame_interpolation_keep_imgs frame_interpolation_use_upscaled"),
+            accordion("Interpolate an existing video or pictures", widget("interpolate_tool"))),
+        tab("Frames to Video", help_("frames_to_video"), widget("frames_to_video")),
         tab("Video Upscaling", widget("upscale_tool")),
         tab("Vid2depth", widget("vid2depth")),
     ),
 )
 
+TOP: tuple[Node, ...] = (accordion("Info, Links and Help", help_("main")), row("show_info_on_ui"))
 PANELS: tuple[Node, ...] = (RUN, KEYFRAMES, PROMPTS, INIT, CONTROLNET, HYBRID, OUTPUT)
-HIDDEN_KEYS: tuple[str, ...] = ("show_info_on_ui",)
+HIDDEN_KEYS: tuple[str, ...] = ()
 PROMPT_TEXT_KEYS = ("prompts", "animation_prompts_positive", "animation_prompts_negative")
 
 
@@ -187,11 +196,16 @@ def walk(nodes: tuple[Node, ...]) -> Iterator[Node]:
             yield from walk(node[2])
 
 
-def layout_keys(nodes: tuple[Node, ...] = PANELS) -> list[str]:
+def layout_keys(nodes: tuple[Node, ...] = TOP + PANELS) -> list[str]:
     """The setting keys in layout order (as the tab lists its components)."""
     return [key for node in walk(nodes) if node[0] == "row" for key in node[1]]
 
 
-def widget_names(nodes: tuple[Node, ...] = PANELS) -> list[str]:
+def widget_names(nodes: tuple[Node, ...] = TOP + PANELS) -> list[str]:
     """The non-setting widgets the layout asks for."""
     return [node[1] for node in walk(nodes) if node[0] == "widget"]
+
+
+def help_names(nodes: tuple[Node, ...] = TOP + PANELS) -> list[str]:
+    """The help blocks the layout shows, in layout order."""
+    return [node[1] for node in walk(nodes) if node[0] == "help"]

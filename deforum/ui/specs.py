@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from typing import Any
 
 from deforum.models.fields import FieldSpec, Kind
 from deforum.models.settings import FIELD_SPECS, Settings
+from deforum.models.spec_output import PROMPT_TEXT
 from deforum.ui.layout import HIDDEN_KEYS, PROMPT_TEXT_KEYS, layout_keys
 from deforum.ui.values import json_text, to_ui_value
 
@@ -16,39 +19,6 @@ ELEM_PREFIX = "deforum_"
 MAX_RADIO_CHOICES = 6
 MAX_RADIO_TEXT = 20
 MAX_SLIDER_SPAN = 1000
-ACRONYMS = {"3d": "3D", "2d": "2D", "cfg": "CFG", "fov": "FOV", "ddim": "DDIM", "eta": "ETA", "fps": "FPS",
-            "gif": "GIF", "n": "N", "x": "X", "y": "Y", "z": "Z", "fv": "FV", "vram": "VRAM", "hr": "HR",
-            "cn": "CN", "t2v": "T2V", "i2v": "I2V", "srt": "SRT", "url": "URL"}
-# The original's labels where the key does not read well on its own.
-LABELS = {
-    "W": "Width", "H": "Height", "fill": "Mask fill", "border": "Border mode", "diffusion_cadence": "Cadence",
-    "init_image": "Init image URL", "motion_preview_mode": "Motion preview mode (dry run).",
-    "seed_resize_from_w": "Resize seed from width", "seed_resize_from_h": "Resize seed from height",
-    "optical_flow_redo_generation": "Optical flow generation", "redo_flow_factor_schedule":
-    "Generation flow factor schedule", "midas_weight": "MiDaS/Zoe weight", "save_depth_maps": "Save 3D depth maps",
-    "video_init_path": "Video init path/ URL", "use_looper": "Enable guided images mode",
-    "init_images": "Images to use for keyframe guidance", "blendFactorMax": "Blend factor max",
-    "blendFactorSlope": "Blend factor slope", "parseq_manifest": "Parseq manifest (JSON or URL)",
-    "parseq_use_deltas": "Use delta values for movement parameters (recommended)",
-    "parseq_non_schedule_overrides": "Use FPS, max_frames and cadence from the Parseq manifest, if present",
-    "delete_imgs": "Delete Imgs", "delete_input_frames": "Delete All Inputframes", "r_upscale_video": "Upscale",
-    "r_upscale_factor": "Upscale factor", "r_upscale_model": "Upscale model", "r_upscale_keep_imgs": "Keep Imgs",
-    "frame_interpolation_engine": "Engine", "frame_interpolation_x_amount": "Interp X",
-    "frame_interpolation_slow_mo_enabled": "Slow-Mo", "frame_interpolation_slow_mo_amount": "Slow-Mo X",
-    "frame_interpolation_keep_imgs": "Keep Imgs", "frame_interpolation_use_upscaled": "Use Upscaled",
-    "animation_prompts_positive": "Prompts positive", "animation_prompts_negative": "Prompts negative",
-    "hybrid_use_first_frame_as_init_image": "First frame as init image", "hybrid_flow_consistency":
-    "Flow consistency mask", "hybrid_use_init_image": "Use init image as video",
-}
-INFO = {
-    "seed": "starting seed for the animation; -1 for random",
-    "batch_name": "output folder inside the img2img output folder; {timestring}, {seed}, {w}, {h}, {prompts}...",
-    "strength": "the inverse of denoise; lower values alter the init image more",
-    "motion_preview_mode": "preview motion only: no diffusion, a test card and a motion reference rectangle",
-    "prompts": "a JSON object of frame number (or expression) to prompt",
-    "max_frames": "end the animation at this frame number",
-    "diffusion_cadence": "diffuse every Nth frame, blend the frames in between",
-}
 LINES = {"prompts": 8, "animation_prompts_positive": 2, "animation_prompts_negative": 2, "init_images": 9,
          "parseq_manifest": 4, "wan_prompts": 4}
 HOST_CHOICE_KEYS = ("sampler", "scheduler")
@@ -79,22 +49,30 @@ class ComponentSpec:
 
 
 def label_for(key: str) -> str:
-    """A readable label: the original's where the key reads badly, else the key in words (acronyms kept)."""
-    if key in LABELS:
-        return LABELS[key]
-    words = re.sub(r"^cn_\d+_", "", key).split("_")
-    text = " ".join(ACRONYMS.get(w.lower(), w) for w in words if w)
-    return text[:1].upper() + text[1:]
+    """The label of a setting or prompt box, as the settings metadata declares it."""
+    return PROMPT_TEXT[key][0] if key in PROMPT_TEXT else FIELD_SPECS[key].label
+
+
+def info_for(key: str) -> str:
+    """The help line of a setting or prompt box."""
+    return PROMPT_TEXT[key][1] if key in PROMPT_TEXT else FIELD_SPECS[key].info
+
+
+def hint_for(key: str) -> str:
+    """The hover hint of a setting or prompt box."""
+    return PROMPT_TEXT[key][1] if key in PROMPT_TEXT else FIELD_SPECS[key].hint
 
 
 def _number_spec(spec: FieldSpec) -> dict[str, Any]:
-    """Slider for a short bounded range, number box otherwise."""
-    low, high = spec.minimum, spec.maximum
-    integer = spec.kind is Kind.INT
-    if low is not None and high is not None and high - low <= MAX_SLIDER_SPAN:
-        step = 1 if integer else (0.01 if high - low <= 10 else 0.1)
+    """A slider with the declared range and step, else a number box."""
+    if spec.slider is not None:
+        low, high, step = spec.slider
         return {"component": "slider", "minimum": low, "maximum": high, "step": step}
-    return {"component": "number", "precision": 0 if integer else None}
+    low, high = spec.minimum, spec.maximum
+    if low is not None and high is not None and high - low <= MAX_SLIDER_SPAN:
+        step = 1 if spec.kind is Kind.INT else (0.01 if high - low <= 10 else 0.1)
+        return {"component": "slider", "minimum": low, "maximum": high, "step": step}
+    return {"component": "number", "precision": 0 if spec.kind is Kind.INT else None}
 
 
 def _choice_spec(spec: FieldSpec) -> dict[str, Any]:
@@ -112,14 +90,14 @@ def component_args(spec: FieldSpec) -> dict[str, Any]:
         return {"component": "checkbox"}
     if spec.kind in (Kind.CHOICE, Kind.LOOSE_CHOICE, Kind.INDEX_CHOICE):
         return _choice_spec(spec)
-    if spec.kind in (Kind.INT, Kind.FLOAT) or spec.kind is Kind.NUMBER:
+    if spec.kind in (Kind.INT, Kind.FLOAT, Kind.NUMBER) or spec.slider is not None:
         return _number_spec(spec)
     return {"component": "textbox", "lines": LINES.get(spec.key, 1)}
 
 
 def _host_choice_args(key: str, host_choices: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """A dropdown of the host's names (samplers, schedule types) for a free-text setting, when it has them."""
-    choices = tuple(host_choices.get(key, ()))
+    """A dropdown of the host's names (samplers, schedule types, ControlNet lists) for a free-text setting."""
+    choices = tuple(host_choices.get(re.sub(r"^cn_\d+_", "cn_", key), ()))
     return {"component": "dropdown", "choices": choices, "allow_custom": True} if choices else {}
 
 
@@ -129,7 +107,7 @@ def component_spec(spec: FieldSpec, value: Any,
     args = component_args(spec)
     args.update(_host_choice_args(spec.key, host_choices or {}))
     return ComponentSpec(key=spec.key, label=label_for(spec.key), value=to_ui_value(spec, value),
-                         visible=spec.key not in HIDDEN_KEYS, info=INFO.get(spec.key, ""), **args)
+                         visible=spec.key not in HIDDEN_KEYS, info=spec.info, **args)
 
 
 def prompt_specs(settings: Settings) -> list[ComponentSpec]:
@@ -138,7 +116,13 @@ def prompt_specs(settings: Settings) -> list[ComponentSpec]:
               "animation_prompts_positive": settings.animation_prompts_positive,
               "animation_prompts_negative": settings.animation_prompts_negative}
     return [ComponentSpec(key=k, component="textbox", label=label_for(k), value=values[k], lines=LINES[k],
-                          info=INFO.get(k, "")) for k in PROMPT_TEXT_KEYS]
+                          info=info_for(k)) for k in PROMPT_TEXT_KEYS]
+
+
+def hints_html(keys: Sequence[str]) -> str:
+    """The hover hints as data for javascript/deforum.js (it sets each component's title from them)."""
+    hints = {ELEM_PREFIX + key: hint_for(key) for key in keys}
+    return f"<div data-deforum-hints='{html.escape(json.dumps(hints), quote=True)}'></div>"
 
 
 def ui_keys() -> list[str]:

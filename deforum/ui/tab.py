@@ -6,31 +6,27 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from deforum.ui import actions
-from deforum.ui.components import gradio, initial_visibility, make_component, updates, visibility_handler
-from deforum.ui.layout import PANELS, Node
-from deforum.ui.specs import ComponentSpec, component_specs, ui_keys
+from deforum.ui.components import (
+    gradio,
+    info_handler,
+    initial_visibility,
+    make_component,
+    updates,
+    visibility_handler,
+)
+from deforum.ui.help_text import help_block
+from deforum.ui.host import TabHost
+from deforum.ui.layout import PANELS, TOP, Node
+from deforum.ui.specs import ComponentSpec, component_specs, hints_html, ui_keys
 from deforum.ui.visibility import rules_by_trigger
 from deforum.ui.widgets import WIDGETS, OutputColumn, build_output_column
-
-HEADER = ("<p><b>Deforum</b>: keyframed camera motion plus diffusion. Set the panels, then Generate. "
-          "Frames and the video go to the img2img output folder unless the WebUI settings say otherwise.</p>")
-
-
-def host_choices() -> dict[str, list[str]]:
-    """The WebUI's samplers and schedule types for the dropdowns (none outside a WebUI)."""
-    try:
-        from deforum.integrations.webui import host
-
-        return {"sampler": host.sampler_names(), "scheduler": host.scheduler_names()}
-    except (ImportError, AttributeError):
-        return {}
 
 
 class TabBuilder:
     """Walks the layout table, creating one component per setting and the named widgets."""
 
-    def __init__(self, gr: Any, specs: Mapping[str, ComponentSpec]) -> None:
-        self.gr, self.specs = gr, specs
+    def __init__(self, gr: Any, host: TabHost, specs: Mapping[str, ComponentSpec]) -> None:
+        self.gr, self.host, self.specs = gr, host, specs
         self.shown = initial_visibility(specs)
         self.components: dict[str, Any] = {}
         self.widgets: dict[str, Any] = {}
@@ -57,9 +53,17 @@ class TabBuilder:
             with gr.Accordion(node[1], open=node[3]):
                 self.nodes(node[2])
         elif kind == "widget":
-            self.widgets.update(WIDGETS[node[1]](gr))
+            self.widgets.update(WIDGETS[node[1]](gr, self.host))
+        elif kind == "help":
+            self.help_block(node[1])
         else:
             gr.Markdown(node[1])
+
+    def help_block(self, name: str) -> None:
+        """A help block (the ControlNet one only when the extension is missing; the LeReS one as its rule says)."""
+        key = "help_" + name
+        visible = self.shown.get(key, True) and not (name == "controlnet_missing" and self.host.controlnet_present)
+        self.components[key] = self.gr.HTML(help_block(name), elem_id="deforum_" + key, visible=visible)
 
     def hidden(self, keys: list[str]) -> None:
         """Components for the keys the layout does not show (their values still round-trip)."""
@@ -68,16 +72,18 @@ class TabBuilder:
                 self.components[key] = make_component(self.gr, self.specs[key], False)
 
 
-def build_tab(specs: Mapping[str, ComponentSpec] | None = None) -> Any:
+def build_tab(host: TabHost | None = None, specs: Mapping[str, ComponentSpec] | None = None) -> Any:
     """The tab's Blocks: settings panels on the left, Generate and the results on the right."""
     gr = gradio()
-    specs = specs or component_specs(actions.initial_settings(), host_choices())
+    host = host or TabHost()
+    specs = specs or component_specs(host.initial_settings(), host.choices)
     keys = ui_keys()
     with gr.Blocks(analytics_enabled=False) as blocks:
-        builder = TabBuilder(gr, specs)
+        builder = TabBuilder(gr, host, specs)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, variant="panel"):
-                gr.HTML(HEADER)
+            with gr.Column(scale=1, variant="panel", elem_id="deforum_settings_column"):
+                builder.nodes(TOP)
+                gr.HTML(hints_html(keys), elem_id="deforum_hints")
                 with gr.Tabs(elem_id="deforum_panels"):
                     builder.nodes(PANELS)
                 builder.hidden(keys)
@@ -92,35 +98,27 @@ def _named(keys: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(keys, values))
 
 
-def generate_handler(gr: Any, keys: list[str]) -> Callable[..., list[Any]]:
-    """Generate's handler: (task id, batch on, batch files, *setting values) -> gallery, video, resume, info, log."""
+def generate_handler(gr: Any, host: TabHost, keys: list[str]) -> Callable[..., list[Any]]:
+    """Generate's handler: (task id, batch on, batch files, init box, *values) -> gallery, video, resume, info, log."""
 
-    def handler(_task_id: Any, batch_enabled: bool, batch_files: Any, *values: Any) -> list[Any]:
+    def handler(_task_id: Any, batch_enabled: bool, batch_files: Any, init_box: Any, *values: Any) -> list[Any]:
         """Render and show the results."""
-        out = actions.generate(_named(keys, values), bool(batch_enabled), batch_files)
+        named = actions.with_init_box(_named(keys, values), init_box)
+        out = actions.generate(host, named, bool(batch_enabled), batch_files)
         resume = gr.update(value=out.timestring) if out.timestring else gr.update()
         return [out.gallery, out.video, resume, out.info, out.log]
 
     return handler
 
 
-def wrap_for_webui(handler: Callable[..., list[Any]], gr: Any) -> Callable[..., list[Any]]:
-    """Run the handler the way the WebUI runs its own generations (queue lock, progress); bare without a WebUI."""
-    try:
-        from deforum.integrations.webui import host
-
-        return host.wrap_gpu_call(handler, extra_outputs=[None, None, gr.update(), ""])
-    except ImportError:
-        return handler
-
-
 def wire_events(gr: Any, builder: TabBuilder, column: OutputColumn, keys: list[str]) -> None:
     """Connect buttons, loaders and the show/hide rules."""
-    comps, widgets = builder.components, builder.widgets
+    comps, widgets, host = builder.components, builder.widgets, builder.host
     fields = [comps[k] for k in keys]
-    column.wire_generate(gr, wrap_for_webui(generate_handler(gr, keys), gr),
-                         [widgets["batch_enabled"], widgets["batch_files"], *fields], comps["resume_timestring"])
-    column.save.click(fn=lambda path, *values: actions.save_settings(path, _named(keys, values)),
+    handler = host.wrap_gpu_call(generate_handler(gr, host, keys), [None, None, gr.update(), ""])
+    inputs = [widgets["batch_enabled"], widgets["batch_files"], widgets["init_image_box"], *fields]
+    column.wire_generate(gr, host, handler, inputs, comps["resume_timestring"])
+    column.save.click(fn=lambda path, *values: actions.save_settings(host, path, _named(keys, values)),
                       inputs=[column.settings_path, *fields], outputs=[column.log])
     column.load.click(fn=lambda path: _loaded(gr, actions.load_settings(path, keys), len(keys)),
                       inputs=[column.settings_path], outputs=[*fields, column.log])
@@ -130,6 +128,10 @@ def wire_events(gr: Any, builder: TabBuilder, column: OutputColumn, keys: list[s
         inputs=[widgets["video_settings_path"]], outputs=[*(comps[k] for k in video_keys), column.log])
     widgets["batch_enabled"].change(fn=lambda on: gr.update(visible=bool(on)), inputs=[widgets["batch_enabled"]],
                                     outputs=[widgets["batch_files"]], queue=False)
+    with_info = [k for k in keys if builder.specs[k].info]
+    comps["show_info_on_ui"].change(fn=info_handler(gr, [builder.specs[k].info for k in with_info]),
+                                    inputs=[comps["show_info_on_ui"]], outputs=[comps[k] for k in with_info],
+                                    queue=False)
     for trigger, rules in rules_by_trigger().items():
         targets = [comps[t] for rule in rules for t in rule.targets]
         comps[trigger].change(fn=visibility_handler(gr, rules), inputs=[comps[trigger]], outputs=targets,

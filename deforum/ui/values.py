@@ -17,6 +17,8 @@ def to_ui_value(spec: FieldSpec, value: Any) -> Any:
         return json_text(value)
     if spec.kind is Kind.INDEX_CHOICE:
         return spec.choices[int(value)]
+    if spec.kind is Kind.INT_TEXT and spec.slider is not None:
+        return int(value)
     if spec.kind is Kind.OPTIONAL_STR and value is None:
         return ""
     return value
@@ -60,6 +62,8 @@ def from_ui_value(key: str, value: Any) -> Any:
         return _json_object(key, value)
     if spec.kind is Kind.INT and isinstance(value, float) and value.is_integer():
         return int(value)
+    if spec.kind is Kind.INT_TEXT and isinstance(value, (int, float)) and float(value).is_integer():
+        return int(value)  # the original's slider saved a number
     if spec.kind is Kind.OPTIONAL_STR and value == "" and spec.default is None:
         return None
     return value

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 OLD_DEPTH = ("midas+adabins (old)", "zoe+adabins (old)")
+# The samplers whose eta the ancestral ETA schedule sets (as the original listed them).
+ANCESTRAL_SAMPLERS = ("euler a", "dpm++ 2s a", "dpm2 a", "dpm2 a karras", "dpm++ 2s a karras")
 PERSPECTIVE = ("perspective_flip_theta", "perspective_flip_phi", "perspective_flip_gamma", "perspective_flip_fv")
 ONLY_2D = ("angle", "zoom", "transform_center_x", "transform_center_y")
 ONLY_3D = ("translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov_schedule", "near_schedule",
@@ -48,11 +50,14 @@ RULES: tuple[Rule, ...] = (
     Rule("noise_type", ("perlin_octaves", "perlin_persistence"), _is("perlin")),
     Rule("color_coherence", ("color_coherence_image_path",), _is("Image")),
     Rule("color_coherence", ("color_coherence_video_every_N_frames",), _is("Video Input")),
+    Rule("sampler", ("enable_ddim_eta_scheduling",), lambda value: str(value).lower() == "ddim"),
+    Rule("sampler", ("enable_ancestral_eta_scheduling",), lambda value: str(value).lower() in ANCESTRAL_SAMPLERS),
     Rule("enable_ddim_eta_scheduling", ("ddim_eta_schedule",), bool),
     Rule("enable_ancestral_eta_scheduling", ("ancestral_eta_schedule",), bool),
     Rule("enable_perspective_flip", PERSPECTIVE, bool),
     Rule("aspect_ratio_use_old_formula", ("aspect_ratio_schedule",), lambda value: not value),
     Rule("depth_algorithm", ("midas_weight",), lambda value: str(value).lower() in OLD_DEPTH),
+    Rule("depth_algorithm", ("help_leres",), lambda value: str(value).lower() == "leres"),
     Rule("optical_flow_cadence", ("cadence_flow_factor_schedule",), _is_not("None")),
     Rule("optical_flow_redo_generation", ("redo_flow_factor_schedule",), _is_not("None")),
     Rule("hybrid_motion", HYBRID_FLOW, _is("Optical Flow")),
@@ -63,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     Rule("animation_mode", ("max_frames",), _is_not("Video Input")),
     Rule("animation_mode", ONLY_2D, _is("2D")),
     Rule("animation_mode", ONLY_3D, _is("3D")),
+    Rule("animation_mode", ("help_depth_2d",), _is_not("3D")),
 )
 
 

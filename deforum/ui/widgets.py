@@ -6,13 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from deforum.ui import actions
+from deforum.ui import actions, tools_panel
 from deforum.ui.components import js_kwargs
+from deforum.ui.host import TabHost
 
 SUBMIT_JS = "submit_deforum"
 
 
-def _batch(gr: Any) -> dict[str, Any]:
+def _batch(gr: Any, host: TabHost) -> dict[str, Any]:
     """Batch mode: render each uploaded settings file in turn."""
     enabled = gr.Checkbox(label="Enable batch mode", value=False, elem_id="deforum_override_settings",
                           info="render each settings file below, one after another (the panels are ignored)")
@@ -21,7 +22,15 @@ def _batch(gr: Any) -> dict[str, Any]:
     return {"batch_enabled": enabled, "batch_files": files}
 
 
-def _video_settings(gr: Any) -> dict[str, Any]:
+def _init_image_box(gr: Any, host: TabHost) -> dict[str, Any]:
+    """An upload box for the init picture; when filled it is used instead of the init image path."""
+    del host
+    box = gr.Image(label="Init image box (used instead of the path above when filled)", type="filepath",
+                   elem_id="deforum_init_image_box", interactive=True, height=256)
+    return {"init_image_box": box}
+
+
+def _video_settings(gr: Any, host: TabHost) -> dict[str, Any]:
     """Load only the Output settings from a settings file."""
     with gr.Row():
         path = gr.Textbox(label="Video settings file", value=actions.DEFAULT_SETTINGS_PATH,
@@ -43,67 +52,23 @@ def _run_tool(run: Callable[..., str], done: str) -> Callable[..., str]:
     return handler
 
 
-def _frames_to_video(gr: Any) -> dict[str, Any]:
+def _frames_to_video(gr: Any, host: TabHost) -> dict[str, Any]:
     """Stitch an existing frame sequence into an MP4 (ffmpeg options from the WebUI settings)."""
-    from deforum.integrations.webui import tools
-
     path = gr.Textbox(label="Image path", value="C:/SD/20230124234916_%09d.png", elem_id="deforum_image_path")
     with gr.Row():
-        fps = gr.Number(label="FPS", value=15, elem_id="deforum_ftv_fps")
+        fps = gr.Number(label="Frames per second", value=15, elem_id="deforum_ftv_fps")
         soundtrack = gr.Textbox(label="Soundtrack (optional)", value="", elem_id="deforum_ftv_soundtrack")
     button = gr.Button("Stitch frames to video", elem_id="deforum_ftv_button")
     result = gr.HTML(elem_id="deforum_ftv_result")
-    button.click(fn=_run_tool(tools.frames_to_video, "Video written"), inputs=[path, fps, soundtrack],
+    button.click(fn=_run_tool(host.tools.frames_to_video, "Video written"), inputs=[path, fps, soundtrack],
                  outputs=[result])
     return {"ftv_button": button}
 
 
-def _vid2depth(gr: Any) -> dict[str, Any]:
-    """Depth maps of a video, image or folder (weights from the WebUI's models folder)."""
-    from deforum.integrations.webui import tools
-
-    source = gr.Textbox(label="Video, image or folder path", value="", elem_id="deforum_vid2depth_source")
-    with gr.Row():
-        algorithm = gr.Dropdown(label="Depth algorithm", choices=tools.depth_choices(), value=tools.DEFAULT_DEPTH,
-                                elem_id="deforum_vid2depth_algorithm")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_vid2depth_keep_imgs")
-    button = gr.Button("Get depth", elem_id="deforum_vid2depth_button")
-    result = gr.HTML(elem_id="deforum_vid2depth_result")
-    button.click(fn=_run_tool(tools.vid2depth, "Depth written to"), inputs=[source, algorithm, keep],
-                 outputs=[result])
-    return {"vid2depth_button": button}
-
-
-def _upscale_tool(gr: Any) -> dict[str, Any]:
-    """Frame interpolation (RIFE/FILM) and Real-ESRGAN upscaling of an existing video or frame sequence."""
-    from deforum.integrations.webui import tools
-
-    source = gr.Textbox(label="Video, frames folder or %09d pattern", value="", elem_id="deforum_tool_source")
-    fps = gr.Number(label="FPS of frames (videos: read from the file)", value=0, elem_id="deforum_tool_fps")
-    with gr.Row():
-        engine = gr.Dropdown(label="Engine", choices=["RIFE v4.6", "FILM"], value="RIFE v4.6",
-                             elem_id="deforum_tool_engine")
-        amount = gr.Number(label="Interp X", value=2, precision=0, elem_id="deforum_tool_x")
-        slow_mo = gr.Number(label="Slow-Mo X (1 = off)", value=1, precision=0, elem_id="deforum_tool_slow_mo")
-        keep = gr.Checkbox(label="Keep Imgs", value=True, elem_id="deforum_tool_keep_imgs")
-    interpolate = gr.Button("Interpolate", elem_id="deforum_tool_interpolate")
-    with gr.Row():
-        model = gr.Dropdown(label="Upscale model", value="realesr-animevideov3", elem_id="deforum_tool_model",
-                            choices=["realesr-animevideov3", "realesrgan-x4plus", "realesrgan-x4plus-anime"])
-        factor = gr.Dropdown(label="Upscale factor", choices=["x2", "x3", "x4"], value="x2",
-                             elem_id="deforum_tool_factor")
-    upscale = gr.Button("Upscale", elem_id="deforum_tool_upscale")
-    result = gr.HTML(elem_id="deforum_tool_result")
-    interpolate.click(fn=_run_tool(tools.interpolate_tool, "Video written"),
-                      inputs=[source, engine, amount, slow_mo, keep, fps], outputs=[result])
-    upscale.click(fn=_run_tool(tools.upscale_tool, "Video written"), inputs=[source, model, factor, keep, fps],
-                  outputs=[result])
-    return {"interpolate_button": interpolate, "upscale_button": upscale}
-
-
-WIDGETS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "batch": _batch, "video_settings": _video_settings, "frames_to_video": _frames_to_video,
-    "vid2depth": _vid2depth, "upscale_tool": _upscale_tool,
+WIDGETS: dict[str, Callable[[Any, TabHost], dict[str, Any]]] = {
+    "batch": _batch, "init_image_box": _init_image_box, "video_settings": _video_settings,
+    "frames_to_video": _frames_to_video, "interpolate_tool": tools_panel.interpolate_tool,
+    "upscale_tool": tools_panel.upscale_tool, "vid2depth": tools_panel.vid2depth_tool,
 }
 
 
@@ -123,25 +88,14 @@ class OutputColumn:
     save: Any
     load: Any
 
-    def wire_generate(self, gr: Any, handler: Callable[..., list[Any]], inputs: list[Any], resume: Any) -> None:
+    def wire_generate(self, gr: Any, host: TabHost, handler: Callable[..., list[Any]], inputs: list[Any],
+                      resume: Any) -> None:
         """Generate (with the WebUI's progress bar), Interrupt and Pause/Resume."""
         self.generate.click(fn=handler, inputs=[self.task_id, *inputs],
                             outputs=[self.gallery, self.video, resume, self.info, self.log],
                             **js_kwargs(gr, SUBMIT_JS))
-        self.interrupt.click(fn=_state_call("interrupt"), inputs=[], outputs=[], queue=False)
-        self.skip.click(fn=_state_call("skip"), inputs=[], outputs=[], queue=False)
-
-
-def _state_call(method: str) -> Callable[[], None]:
-    """A click handler calling the WebUI state's interrupt() or skip() (skip pauses and resumes Deforum)."""
-
-    def handler() -> None:
-        """Call the state method."""
-        from deforum.integrations.webui import host
-
-        getattr(host.state(), method)()
-
-    return handler
+        self.interrupt.click(fn=host.interrupt, inputs=[], outputs=[], queue=False)
+        self.skip.click(fn=host.skip, inputs=[], outputs=[], queue=False)
 
 
 def build_output_column(gr: Any) -> OutputColumn:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from deforum.config.fetch import find_or_download_file
-from deforum.config.weights import WeightsFile
+from deforum.config.weights import WeightsFile, checked_state
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.post.frame_stream import FrameSource
 
@@ -144,7 +144,7 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         return load_file(str(path))
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    state = checked_state(torch.load(str(path), map_location="cpu", weights_only=True), path)
     for key in ("params_ema", "params"):
         if isinstance(state.get(key), dict):
             return state[key]

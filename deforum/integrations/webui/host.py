@@ -120,3 +120,16 @@ def webui_job(name: str) -> Iterator[None]:
             yield
         finally:
             state().end()
+
+
+@contextlib.contextmanager
+def run_progress_bar() -> Iterator[None]:
+    """Give one run its own console "Total progress" bar: the WebUI's bar is closed before and after it."""
+    bar = getattr(shared(), "total_tqdm", None)
+    if bar is not None:
+        bar.clear()
+    try:
+        yield
+    finally:
+        if bar is not None:
+            bar.clear()

@@ -15,9 +15,10 @@ TAB_ELEM_ID = "deforum_interface"
 
 def on_ui_tabs() -> list[tuple[Any, str, str]]:
     """The on_ui_tabs callback: the Deforum tab."""
+    from deforum.integrations.webui.tab_host import webui_tab_host
     from deforum.ui.tab import build_tab
 
-    return [(build_tab(), TAB_TITLE, TAB_ELEM_ID)]
+    return [(build_tab(webui_tab_host()), TAB_TITLE, TAB_ELEM_ID)]
 
 
 def make_models_folder() -> None:

@@ -118,7 +118,7 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
     hooks = render_hooks(settings)
     try:
         postprocess = postprocess_for(settings, cancel)
-        with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel):
+        with options.OptionsOverride(host.opts(), overrides), interrupt_on_cancel(cancel), host.run_progress_bar():
             if not traits(settings.anim.animation_mode).frame_by_frame:
                 from deforum.integrations.wan import render_wan
 

@@ -141,7 +141,7 @@ def test_vid2depth_tool_names_what_is_missing(webui) -> None:
     from deforum.integrations.webui import tools
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        tools.vid2depth(str(webui.root / "nope.mp4"), tools.DEFAULT_DEPTH, True)
+        tools.vid2depth([str(webui.root / "nope.mp4")], tools.DEFAULT_DEPTH, True)
 
 
 def _human_masks(**changes) -> Settings:

@@ -82,8 +82,24 @@ DEFAULT_OPTIONS = {
     "img2img_fix_steps": True, "initial_noise_multiplier": 1.0, "eta_ddim": 0.0, "eta_ancestral": 1.0,
     "sd_model_checkpoint": "tiny-sd15.safetensors",
 }
+class TotalTQDM:
+    """The console "Total progress" bar: counts its clears and updates (the WebUI's has a tqdm inside)."""
+
+    def __init__(self) -> None:
+        self.clears = 0
+        self.steps = 0
+
+    def update(self) -> None:
+        self.steps += 1
+
+    def clear(self) -> None:
+        self.clears += 1
+        self.steps = 0
+
+
 opts = Options(DEFAULT_OPTIONS)
 state = State()
+total_tqdm = TotalTQDM()
 cmd_opts = SimpleNamespace(lowvram=False, medvram=False, no_half=True, api_auth=None, deforum_api=False,
                            deforum_simple_api=False, deforum_run_now=None, deforum_terminate_after_run_now=False,
                            listen=False, share=False, ngrok=None, server_name=None)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from deforum.config.fetch import find_or_download_file
-from deforum.config.weights import WeightsFile, default_device
+from deforum.config.weights import WeightsFile, checked_state, default_device
 from deforum.integrations.post.interpolation import PairInterpolatorBase
 from deforum.integrations.post.rife.network import IFNet
 
@@ -39,8 +39,8 @@ DEFAULT_BATCH = 4
 
 def load_ifnet(path: str | os.PathLike[str]) -> IFNet:
     """An IFNet with the weights of a RIFE v4.6 state-dict file (``module.`` prefixes stripped)."""
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+    state = checked_state(torch.load(str(path), map_location="cpu", weights_only=True), path)
+    if isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     state = {key.removeprefix("module."): value for key, value in state.items()}
     net = IFNet()
