@@ -198,7 +198,9 @@ def read_state_file(path: Path) -> dict[str, torch.Tensor]:
             from safetensors.torch import load_file
 
             return load_file(str(path))
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
+        # torch.serialization.load, not torch.load: A1111 replaces torch.load with a checker that rejects files
+        # saved by newer torch; weights_only=True already refuses anything but tensors and plain containers.
+        state = torch.serialization.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
         raise DAv2WeightsError(f"{path}: could not be read as Depth-Anything-V2 weights ({exc})") from exc
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
