@@ -183,3 +183,19 @@ def test_official_file_is_read_past_a1111s_torch_load_check(tmp_path: Path, monk
     path = save_tiny_official(tmp_path / "depth_anything_v2_vits.pth", seed=8)
     monkeypatch.setattr(torch, "load", lambda *args, **kwargs: None)
     assert load_official(path).config == TINY_OFFICIAL
+
+
+def test_a_hub_style_config_with_defaults_left_out_loads(tmp_path: Path) -> None:
+    """The hub's config.json names only what differs from transformers' defaults (no layer count, no MLP ratio)."""
+    model = tiny_dav2(seed=9)
+    folder = save_hf_folder(model, tmp_path / "hub")
+    hub = {"architectures": ["DepthAnythingForDepthEstimation"], "model_type": "depth_anything",
+           "backbone_config": {"model_type": "dinov2", "hidden_size": 16, "num_attention_heads": 2,
+                               "out_features": ["stage1", "stage2", "stage3", "stage4"]},
+           "fusion_hidden_size": 8, "head_hidden_size": 8, "neck_hidden_sizes": [8, 8, 16, 16]}
+    (folder / "config.json").write_text(json.dumps(hub))
+    loaded = load_hf_folder(folder)
+    assert loaded.config == TINY_DAV2
+    pixels = _pixels(42, 70, 2)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(pixels), model(pixels), rtol=0, atol=0)
