@@ -23,16 +23,24 @@ TINY_OFFICIAL = replace(TINY_DAV2, num_heads=1)  # an official file holds no hea
 def tiny_dav2(seed: int = 0, config: DAv2Config = TINY_DAV2) -> DepthAnythingV2:
     """Our Depth-Anything-V2 network at ``config``'s sizes with random weights (normal, std 0.2; norms at 1)."""
     torch.manual_seed(seed)
-    model = DepthAnythingV2(config)
+    return randomize(DepthAnythingV2(config)).eval()
+
+
+def randomize(model: torch.nn.Module) -> torch.nn.Module:
+    """Re-draw a Depth-Anything's weights the same way under our names or transformers' (seed set by the caller).
+
+    Biases 0, norm weights and layer scales 1, everything else normal with std 0.2: outputs that are far from
+    flat whatever the library's own initialisation, so equality tests compare real depth.
+    """
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             if name.endswith("bias"):
                 parameter.zero_()
-            elif ".norm" in name or name.startswith("pretrained.norm") or name.endswith("gamma"):
+            elif "norm" in name or name.endswith(("gamma", "lambda1")):
                 parameter.fill_(1.0)
             else:
                 parameter.normal_(0.0, TINY_INIT_RANGE)
-    return model.eval()
+    return model
 
 
 def save_tiny_official(path: str | Path, seed: int = 0, config: DAv2Config = TINY_OFFICIAL) -> Path:

@@ -24,7 +24,7 @@ from deforum.depth.dav2_weights import (
     save_hf_folder,
 )
 from deforum.depth.locate import find_weights
-from deforum.depth.testing import TINY_DAV2, TINY_OFFICIAL, save_tiny_official, tiny_dav2
+from deforum.depth.testing import TINY_DAV2, TINY_OFFICIAL, randomize, save_tiny_official, tiny_dav2
 
 SIZES = [(518, 518), (280, 406), (196, 602), (364, 252), (42, 98)]
 PUBLISHED_MILLIONS = {"Small": 24.8, "Base": 97.5, "Large": 335.3}
@@ -39,12 +39,12 @@ def _transformers_dav2():
 
 
 def _random_transformers_model(num_heads: int, seed: int):
-    """A random transformers Depth-Anything at the tiny sizes with ``num_heads`` heads (std-0.2 init)."""
+    """A random transformers Depth-Anything at the tiny sizes with ``num_heads`` heads (our std-0.2 draw)."""
     model_class, config_class = _transformers_dav2()
     options = hf_config_dict(TINY_DAV2)
     options["backbone_config"]["num_attention_heads"] = num_heads
     torch.manual_seed(seed)
-    return model_class(config_class(**options, initializer_range=0.2)).eval()
+    return randomize(model_class(config_class(**options))).eval()
 
 
 def _pixels(height: int, width: int, seed: int) -> torch.Tensor:
@@ -59,7 +59,7 @@ def _assert_same_depth(ours: DepthAnythingV2, reference: torch.nn.Module) -> Non
         with torch.inference_mode():
             expected = reference(pixel_values=pixels).predicted_depth
             got = ours(pixels)
-        assert got.shape == (2, height, width) and float(expected.std()) > 1e-3
+        assert got.shape == (2, height, width) and float(expected.std()) > 1e-2
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
 
 

@@ -147,3 +147,15 @@ def test_the_worker_is_only_used_where_wan_cannot_run(monkeypatch: pytest.Monkey
     assert use_worker()
     monkeypatch.setenv("DEFORUM_WAN_WORKER", "0")
     assert not use_worker()
+
+
+def test_only_torch_numpy_and_their_requirements_are_shared(tmp_path: Path) -> None:
+    shared = worker_env.shared_distributions()
+    assert {"torch", "numpy", "filelock"} <= shared.keys()
+    assert not {"diffusers", "transformers", "pillow"} & shared.keys()
+    worker_env.link_shared(tmp_path / "view", {"numpy": shared["numpy"]})
+    links = {path.name: path for path in (tmp_path / "view").iterdir()}
+    assert links["numpy"].is_symlink() and links["numpy"].resolve() == Path(np.__file__).parent.resolve()
+    assert any(name.startswith("numpy-") and name.endswith(".dist-info") for name in links)
+    expected = f"torch=={shared['torch'].version}\nnumpy=={shared['numpy'].version}\n"
+    assert worker_env.constraints_text(shared) == expected

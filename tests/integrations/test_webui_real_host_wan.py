@@ -54,6 +54,9 @@ def wan_webui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebUI,
     no_diffusers = subprocess.run([python(), "-c", "import diffusers"], capture_output=True, text=True)
     assert no_diffusers.returncode != 0, "this WebUI has diffusers: the worker would not be used"
     server = WebUI(tmp_path_factory.mktemp("wan") / "webui.log")
+    deadline = time.monotonic() + 120  # the WebUI answers /sdapi before app-started callbacks mount our routes
+    while server.client.get("/deforum_api/batches").status_code == 404 and time.monotonic() < deadline:
+        time.sleep(1)
     try:
         yield server, freeze, new_env
     finally:

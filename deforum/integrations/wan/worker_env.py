@@ -1,10 +1,12 @@
 """The Wan worker's own Python environment, created on first use without touching the WebUI's packages.
 
-A venv (``$DEFORUM_WAN_ENV``, default ``<extension>/.wan-env``) whose own site-packages hold the pinned
-diffusers/transformers of requirements-wan-worker.txt and come first on its path; a .pth file then adds the
-WebUI's site-packages after them, so the worker reuses the WebUI's torch (and everything else it does not pin)
-without a second copy. pip runs only inside the venv. ``$DEFORUM_WAN_PYTHON`` names an existing interpreter
-that already has diffusers' Wan pipelines instead (nothing is created).
+A venv (``$DEFORUM_WAN_ENV``, default ``<extension>/.wan-env``) with the pinned diffusers/transformers of
+requirements-wan-worker.txt. It reuses the WebUI's torch and numpy (with the packages they depend on) without a
+second copy: those are linked into a folder next to the venv (``<env>-host-packages``) that a .pth file adds
+after the venv's own site-packages. Only they are shared, so the WebUI's other packages (an old kornia, say)
+cannot leak into diffusers' optional imports. pip runs with the venv's interpreter, with the shared packages
+pinned by a constraints file, and never uninstalls outside the venv, so the WebUI's packages stay as they are.
+``$DEFORUM_WAN_PYTHON`` names an existing interpreter that already has diffusers' Wan pipelines instead.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import site
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 from deforum.integrations.wan.models import WanModelError
@@ -29,6 +33,7 @@ REQUIREMENTS = PROJECT_ROOT / "requirements-wan-worker.txt"
 HOST_PATHS_FILE = "deforum_host_packages.pth"
 STAMP = ".deforum-wan-ready"
 PIP_SECONDS = 1800
+SHARED_ROOTS = ("torch", "numpy")
 
 
 class WanEnvironmentError(WanModelError):
@@ -45,16 +50,42 @@ def env_python(folder: Path) -> Path:
     return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def host_site_packages() -> list[str]:
-    """This (the WebUI's) Python's site-packages folders, which the worker reads after its own."""
-    paths = [*site.getsitepackages(), *[p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]]
-    return list(dict.fromkeys(p for p in paths if Path(p).is_dir()))
+def shared_distributions(roots: tuple[str, ...] = SHARED_ROOTS) -> dict[str, metadata.Distribution]:
+    """The installed distributions of ``roots`` and, recursively, of what they require (extras left out)."""
+    found: dict[str, metadata.Distribution] = {}
+    todo = list(roots)
+    while todo:
+        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
+        if name in found:
+            continue
+        try:
+            found[name] = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        todo += [re.match(r"[A-Za-z0-9_.\-]+", req)[0] for req in found[name].requires or [] if "extra ==" not in req]
+    return found
+
+
+def link_shared(view: Path, distributions: dict[str, metadata.Distribution]) -> None:
+    """Fill ``view`` with links to each distribution's top-level folders and files (its dist-info included)."""
+    shutil.rmtree(view, ignore_errors=True)
+    view.mkdir(parents=True)
+    for dist in distributions.values():
+        for top in {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}:
+            target = Path(str(dist.locate_file(top)))
+            if target.exists() and not (view / top).exists():
+                (view / top).symlink_to(target, target_is_directory=target.is_dir())
+
+
+def constraints_text(distributions: dict[str, metadata.Distribution]) -> str:
+    """pip constraints holding torch and numpy at the WebUI's versions (their helpers may be newer in the venv)."""
+    return "".join(f"{name}=={distributions[name].version}\n" for name in SHARED_ROOTS if name in distributions)
 
 
 def stamp_text() -> str:
-    """What the ready stamp records: the pinned requirements and the host folders the venv reads."""
+    """What the ready stamp records: the pinned requirements and the shared packages' versions."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    return "\n".join([digest, *host_site_packages()]) + "\n"
+    return f"{digest}\n{constraints_text(shared_distributions())}"
 
 
 def _run(command: list[str], step: str, notice: Callable[[str], None]) -> None:
@@ -81,16 +112,20 @@ def _venv_site_packages(python: Path) -> Path:
 
 
 def create_env(folder: Path, notice: Callable[[str], None]) -> Path:
-    """Make the venv, point it at the WebUI's packages, install the pinned requirements; its interpreter."""
+    """Make the venv, share the WebUI's torch and numpy with it, install the pinned requirements; its interpreter."""
     notice(f"Wan: first use, setting up its own Python environment in {folder} (diffusers and transformers as "
-           f"{REQUIREMENTS.name} pins them; the WebUI's packages stay as they are). This happens once and "
-           f"downloads about 60 MB.")
+           f"{REQUIREMENTS.name} pins them, the WebUI's torch; the WebUI's packages stay as they are). This "
+           f"happens once and downloads about 100 MB.")
     _run([sys.executable, "-m", "venv", str(folder)], "creating the venv", notice)
     python = env_python(folder)
-    (_venv_site_packages(python) / HOST_PATHS_FILE).write_text("\n".join(host_site_packages()) + "\n",
-                                                               encoding="utf-8")
-    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
-         f"installing {REQUIREMENTS.name}", notice)
+    shared = shared_distributions()
+    view = folder.parent / f"{folder.name}-host-packages"  # outside the venv: pip never uninstalls from it
+    link_shared(view, shared)
+    (_venv_site_packages(python) / HOST_PATHS_FILE).write_text(f"{view}\n", encoding="utf-8")
+    constraints = folder / "shared-constraints.txt"
+    constraints.write_text(constraints_text(shared), encoding="utf-8")
+    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-r", str(REQUIREMENTS),
+          "-c", str(constraints)], f"installing {REQUIREMENTS.name}", notice)
     (folder / STAMP).write_text(stamp_text(), encoding="utf-8")
     notice("Wan environment ready.")
     return python
