@@ -159,3 +159,11 @@ def test_only_torch_numpy_and_their_requirements_are_shared(tmp_path: Path) -> N
     assert any(name.startswith("numpy-") and name.endswith(".dist-info") for name in links)
     expected = f"torch=={shared['torch'].version}\nnumpy=={shared['numpy'].version}\n"
     assert worker_env.constraints_text(shared) == expected
+
+
+def test_the_webuis_api_accepts_wan_video_which_it_hands_to_the_wan_renderer() -> None:
+    from deforum.integrations.render_hooks import preflight
+
+    assert preflight(BASE, wan=True) == []
+    assert [p for p in preflight(BASE) if p.startswith("Setting 'animation_mode'")]
+    assert preflight(BASE.replace(animation_mode="2D"), wan=True) == []

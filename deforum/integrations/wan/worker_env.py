@@ -1,8 +1,8 @@
 """The Wan worker's own Python environment, created on first use without touching the WebUI's packages.
 
 A venv (``$DEFORUM_WAN_ENV``, default ``<extension>/.wan-env``) with the pinned diffusers/transformers of
-requirements-wan-worker.txt. It reuses the WebUI's torch and numpy (with the packages they depend on) without a
-second copy: those are linked into a folder next to the venv (``<env>-host-packages``) that a .pth file adds
+requirements-wan-worker.txt. It reuses the WebUI's torch, numpy and OpenCV (with the packages they depend on)
+without a second copy: those are linked into a folder next to the venv (``<env>-host-packages``) that a .pth file adds
 after the venv's own site-packages. Only they are shared, so the WebUI's other packages (an old kornia, say)
 cannot leak into diffusers' optional imports. pip runs with the venv's interpreter, with the shared packages
 pinned by a constraints file, and never uninstalls outside the venv, so the WebUI's packages stay as they are.
@@ -33,7 +33,8 @@ REQUIREMENTS = PROJECT_ROOT / "requirements-wan-worker.txt"
 HOST_PATHS_FILE = "deforum_host_packages.pth"
 STAMP = ".deforum-wan-ready"
 PIP_SECONDS = 1800
-SHARED_ROOTS = ("torch", "numpy")
+SHARED_ROOTS = ("torch", "numpy", "opencv-python", "opencv-python-headless", "opencv-contrib-python")
+PINNED_SHARED = ("torch", "numpy")
 
 
 class WanEnvironmentError(WanModelError):
@@ -79,7 +80,7 @@ def link_shared(view: Path, distributions: dict[str, metadata.Distribution]) -> 
 
 def constraints_text(distributions: dict[str, metadata.Distribution]) -> str:
     """pip constraints holding torch and numpy at the WebUI's versions (their helpers may be newer in the venv)."""
-    return "".join(f"{name}=={distributions[name].version}\n" for name in SHARED_ROOTS if name in distributions)
+    return "".join(f"{name}=={distributions[name].version}\n" for name in PINNED_SHARED if name in distributions)
 
 
 def stamp_text() -> str:
@@ -112,7 +113,7 @@ def _venv_site_packages(python: Path) -> Path:
 
 
 def create_env(folder: Path, notice: Callable[[str], None]) -> Path:
-    """Make the venv, share the WebUI's torch and numpy with it, install the pinned requirements; its interpreter."""
+    """Make the venv, share the WebUI's torch, numpy and OpenCV with it, install the pinned requirements."""
     notice(f"Wan: first use, setting up its own Python environment in {folder} (diffusers and transformers as "
            f"{REQUIREMENTS.name} pins them, the WebUI's torch; the WebUI's packages stay as they are). This "
            f"happens once and downloads about 100 MB.")
