@@ -33,7 +33,7 @@ demo: $(STAMP)
 test: $(STAMP) $(COMPAT_STAMPS)
 	$(BIN)/python -m ruff check deforum tests bench
 	$(BIN)/python -m pytest -n $(JOBS)
-	.venv-webui/bin/python -m pytest -n $(JOBS) $(WEBUI_TESTS)
+	.venv-webui/bin/python -m pytest -n $(JOBS) $(WEBUI_TESTS) tests/depth
 	.venv-forge/bin/python -m pytest -n $(JOBS) $(WEBUI_TESTS) tests/depth
 
 bench: $(STAMP)

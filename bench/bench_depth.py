@@ -24,27 +24,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from deforum.depth.algorithms import SUPPORTED_MODELS, spec_for  # noqa: E402
 from deforum.depth.convert_midas import DPT_LARGE_CONFIG  # noqa: E402
+from deforum.depth.dav2_net import DepthAnythingV2  # noqa: E402
+from deforum.depth.dav2_weights import official_config  # noqa: E402
 from deforum.depth.locate import DepthModelMissing, WeightsSource, find_weights  # noqa: E402
 from deforum.depth.network import DepthNetwork, load_model  # noqa: E402
-from deforum.depth.testing import tiny_model  # noqa: E402
+from deforum.depth.testing import tiny_dav2, tiny_model  # noqa: E402
 
 SIZE = 518
-DA_SIZES = {"Small": (384, 12, 6, [48, 96, 192, 384], 64), "Base": (768, 12, 12, [96, 192, 384, 768], 128),
-            "Large": (1024, 24, 16, [256, 512, 1024, 1024], 256)}
 
 
 def depth_anything_architecture(size: str) -> torch.nn.Module:
-    """Depth-Anything-V2 of the given size from its published dimensions, random weights."""
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
-
-    hidden, layers, heads, neck, fusion = DA_SIZES[size]
-    step = layers // 4
-    backbone = Dinov2Config(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                            image_size=518, patch_size=14, reshape_hidden_states=False,
-                            out_indices=[step, 2 * step, 3 * step, 4 * step])
-    config = DepthAnythingConfig(backbone_config=backbone.to_dict(), neck_hidden_sizes=neck,
-                                 reassemble_hidden_size=hidden, fusion_hidden_size=fusion, head_hidden_size=32)
-    return DepthAnythingForDepthEstimation(config).eval()
+    """Our Depth-Anything-V2 of the given size (its published dimensions), random weights."""
+    return DepthAnythingV2(official_config(size)).eval()
 
 
 def dpt_large_architecture() -> torch.nn.Module:
@@ -57,7 +48,7 @@ def dpt_large_architecture() -> torch.nn.Module:
 def candidates(run_all: bool, models_dir: str | None) -> list[tuple[str, str, str, Callable[[], torch.nn.Module]]]:
     """(label, algorithm, weights description, model factory) for every row to time."""
     rows = [("tiny Depth-Anything (tests)", "Depth-Anything-V2-Small", "random, ~60k",
-             lambda: tiny_model("depth_anything")),
+             lambda: tiny_dav2()),
             ("tiny DPT (tests)", "Midas-3-Hybrid", "random, ~50k", lambda: tiny_model("dpt")),
             ("Depth-Anything-V2-Small", "Depth-Anything-V2-Small", "random, real size",
              lambda: depth_anything_architecture("Small"))]

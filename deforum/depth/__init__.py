@@ -1,4 +1,4 @@
-"""Depth estimation: Depth-Anything-V2 (default) and MiDaS through transformers, from local weights only."""
+"""Depth estimation: Depth-Anything-V2 (default, our own network) and MiDaS (transformers), local weights only."""
 
 from deforum.depth.algorithms import DEFAULT_ALGORITHM, SUPPORTED_MODELS, resolve_algorithm
 from deforum.depth.cache import DEPTH_MODEL_CACHE, DepthModelCache

@@ -38,11 +38,15 @@ class DepthModelSpec:
 
 
 def _depth_anything(size: str) -> DepthModelSpec:
-    """The spec of one Depth-Anything-V2 size (the official 518-pixel, multiple-of-14 lower-bound resize)."""
+    """The spec of one Depth-Anything-V2 size (the official 518-pixel, multiple-of-14 lower-bound resize).
+
+    Its weights are a ``-hf`` folder or the official ``depth_anything_v2_vit{s,b,l}.pth`` file.
+    """
     return DepthModelSpec(
         name=f"Depth-Anything-V2-{size}", model_type="depth_anything",
         repo_ids=(f"depth-anything/Depth-Anything-V2-{size}-hf",), input_size=518, multiple_of=14,
         resize_method="lower_bound", mean=IMAGENET_MEAN, std=IMAGENET_STD, upsample="bilinear",
+        original_files=(f"depth_anything_v2_vit{size[0].lower()}.pth",),
     )
 
 

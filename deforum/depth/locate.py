@@ -24,7 +24,10 @@ class DepthModelMissing(WeightsMissing):
 
 @dataclass(frozen=True)
 class WeightsSource:
-    """Where a model's weights were found: a transformers folder, or the original extension's checkpoint."""
+    """Where a model's weights were found: a transformers folder, or a single original checkpoint file.
+
+    "original" is the original extension's MiDaS file, or the official Depth-Anything-V2 .pth file.
+    """
 
     path: Path
     kind: str
@@ -102,7 +105,8 @@ def missing_message(spec: DepthModelSpec, models_dir: str | os.PathLike[str] | N
         f"model.safetensors) in a folder named {folders}, e.g. {first / spec.folder_names[0]}",
     ]
     if spec.original_files:
-        lines.append(f"or put the original extension's {' or '.join(spec.original_files)} in {first}")
+        owner = "the original extension's" if spec.model_type == "dpt" else "the official checkpoint"
+        lines.append(f"or put {owner} {' or '.join(spec.original_files)} in {first}")
     lines += [
         f"Searched models folders (each with Deforum/, depth/ or directly): {', '.join(map(str, roots))}; "
         f"the Hugging Face cache {hf_hub_cache()}.",

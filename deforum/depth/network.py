@@ -1,4 +1,8 @@
-"""A transformers depth network with its preprocessing: RGB uint8 frames in, relative inverse depth out."""
+"""A depth network with its preprocessing: RGB uint8 frames in, relative inverse depth out.
+
+Depth-Anything-V2 runs on our own network (dav2_net) whatever transformers is installed; MiDaS runs on
+transformers' DPT, which every WebUI's transformers has.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,6 @@ from deforum.depth.locate import WeightsSource
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 4
-TRANSFORMERS_HINT = ("Setting 'depth_algorithm': Depth-Anything-V2 needs transformers >= 4.45 (A1111 v1.10 ships "
-                     "4.30); choose 'Midas-3-Hybrid', which runs on the WebUI's transformers, or "
-                     "pip install 'transformers>=4.45'")
 
 
 
@@ -64,26 +65,23 @@ def prepare_image(image: np.ndarray, size: tuple[int, int], spec: DepthModelSpec
     return np.ascontiguousarray(normalised.transpose(2, 0, 1))
 
 
-def _model_class(model_type: str) -> type:
-    """transformers' class for the model type (MiDaS's DPT is in every WebUI's transformers; Depth-Anything is not)."""
-    try:
-        if model_type == "depth_anything":
-            from transformers import DepthAnythingForDepthEstimation as model_class
-        else:
-            from transformers import DPTForDepthEstimation as model_class
-    except ImportError as exc:
-        raise RuntimeError(f"{TRANSFORMERS_HINT} ({exc})") from exc
-    return model_class
-
-
 def load_model(spec: DepthModelSpec, source: WeightsSource) -> torch.nn.Module:
-    """The transformers model of ``spec`` from a local folder (offline) or the original's MiDaS checkpoint."""
-    model_class = _model_class(spec.model_type)
+    """The network of ``spec`` from a local folder (offline) or a single original checkpoint file.
+
+    Depth-Anything-V2: our own network from a ``-hf`` folder or an official .pth. MiDaS: transformers' DPT from
+    a folder or from the original extension's checkpoint.
+    """
+    if spec.model_type == "depth_anything":
+        from deforum.depth.dav2_weights import load_hf_folder, load_official
+
+        return load_official(source.path) if source.kind == "original" else load_hf_folder(source.path)
     if source.kind == "original":
         from deforum.depth.convert_midas import load_original_midas
 
         return load_original_midas(source.path)
-    return model_class.from_pretrained(str(source.path), local_files_only=True).eval()
+    from transformers import DPTForDepthEstimation
+
+    return DPTForDepthEstimation.from_pretrained(str(source.path), local_files_only=True).eval()
 
 
 def _reassemble(stage: torch.nn.Module, hidden_states: list[torch.Tensor],
@@ -178,8 +176,8 @@ class DepthNetwork:
 
     def _predict(self, pixels: torch.Tensor) -> torch.Tensor:
         """The model's depth (B×h×w) for a normalised batch; DPT runs stage by stage to allow non-square input."""
-        if self.spec.model_type != "dpt":
-            return self.model(pixel_values=pixels).predicted_depth
+        if self.spec.model_type == "depth_anything":
+            return self.model(pixels)
         return dpt_depth(self.model, pixels)
 
     def close(self) -> None:

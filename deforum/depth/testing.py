@@ -1,18 +1,57 @@
-"""Tiny random-weight Depth-Anything and DPT models in a fake models folder, for tests and benchmarks."""
+"""Tiny random-weight Depth-Anything and DPT models in a fake models folder, for tests and benchmarks.
+
+Depth-Anything-V2 files are written by our own network (no transformers needed, so the WebUI's transformers
+4.30 can make them too), as a ``-hf`` folder or as an official-layout .pth.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from deforum.depth.algorithms import DepthModelSpec, spec_for
+from deforum.depth.dav2_net import DAv2Config, DepthAnythingV2
 
 TINY_INIT_RANGE = 0.2
+TINY_DAV2 = DAv2Config(hidden_size=16, num_layers=4, num_heads=2, mlp_size=32, tapped_blocks=(0, 1, 2, 3),
+                       neck_sizes=(8, 8, 16, 16), fusion_size=8, head_size=8)
+TINY_OFFICIAL = replace(TINY_DAV2, num_heads=1)  # an official file holds no head count: hidden // 64, at least 1
+
+
+def tiny_dav2(seed: int = 0, config: DAv2Config = TINY_DAV2) -> DepthAnythingV2:
+    """Our Depth-Anything-V2 network at ``config``'s sizes with random weights (normal, std 0.2; norms at 1)."""
+    torch.manual_seed(seed)
+    return randomize(DepthAnythingV2(config)).eval()
+
+
+def randomize(model: torch.nn.Module) -> torch.nn.Module:
+    """Re-draw a Depth-Anything's weights the same way under our names or transformers' (seed set by the caller).
+
+    Biases 0, norm weights and layer scales 1, everything else normal with std 0.2: outputs that are far from
+    flat whatever the library's own initialisation, so equality tests compare real depth.
+    """
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("bias"):
+                parameter.zero_()
+            elif "norm" in name or name.endswith(("gamma", "lambda1")):
+                parameter.fill_(1.0)
+            else:
+                parameter.normal_(0.0, TINY_INIT_RANGE)
+    return model
+
+
+def save_tiny_official(path: str | Path, seed: int = 0, config: DAv2Config = TINY_OFFICIAL) -> Path:
+    """Write a tiny random Depth-Anything-V2 as an official-layout file (e.g. depth_anything_v2_vits.pth)."""
+    from deforum.depth.dav2_weights import save_official
+
+    return save_official(tiny_dav2(seed, config), path)
 
 
 def tiny_model(model_type: str, seed: int = 0) -> torch.nn.Module:
-    """A random ~60k-weight Depth-Anything (``"depth_anything"``), DPT (``"dpt"``) or DPT-Hybrid model."""
+    """A random ~60k-weight transformers Depth-Anything (``"depth_anything"``), DPT (``"dpt"``) or DPT-Hybrid model."""
     torch.manual_seed(seed)
     if model_type == "depth_anything":
         from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
@@ -51,8 +90,15 @@ def _tiny_dpt_options(hybrid: bool) -> dict[str, object]:
 
 
 def save_tiny_model(folder: str | Path, model_type: str, seed: int = 0) -> Path:
-    """Write a tiny model as a transformers folder (config.json + model.safetensors); returns the folder."""
+    """Write a tiny model as a transformers folder (config.json + model.safetensors); returns the folder.
+
+    ``"depth_anything"`` is written by our own network (a ``-hf`` folder transformers can also read).
+    """
     folder = Path(folder)
+    if model_type == "depth_anything":
+        from deforum.depth.dav2_weights import save_hf_folder
+
+        return save_hf_folder(tiny_dav2(seed), folder)
     tiny_model(model_type, seed).save_pretrained(str(folder), safe_serialization=True)
     return folder
 

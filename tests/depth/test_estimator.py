@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from pathlib import Path
@@ -207,25 +208,11 @@ def test_dpt_hybrid_folder_runs_non_square_frames(tmp_path: Path, image: np.ndar
 
 def test_non_square_dpt_forward_equals_transformers_neck_given_the_grid() -> None:
     model = tiny_model("dpt", seed=2)
+    if "patch_height" not in inspect.signature(model.neck.forward).parameters:
+        pytest.skip("this transformers' DPT neck assumes a square grid (the reason dpt_depth exists)")
     pixels = torch.randn(1, 3, 256, 384, generator=torch.Generator().manual_seed(1))
     with torch.inference_mode():
         outputs = model.dpt(pixels, output_hidden_states=True, return_dict=True)
         hidden = [h for i, h in enumerate(outputs.hidden_states[1:]) if i in model.config.backbone_out_indices]
         expected = model.head(model.neck(hidden, 256 // 16, 384 // 16))  # current transformers take the grid
         torch.testing.assert_close(dpt_depth(model, pixels), expected)
-
-
-def test_midas_needs_only_dpt_and_depth_anything_names_the_transformers_it_needs(monkeypatch) -> None:
-    import sys
-    import types
-
-    import transformers
-
-    from deforum.depth.network import _model_class
-
-    old = types.ModuleType("transformers")  # a WebUI's transformers 4.30: DPT, no Depth-Anything
-    old.DPTForDepthEstimation = transformers.DPTForDepthEstimation
-    monkeypatch.setitem(sys.modules, "transformers", old)
-    assert _model_class("dpt") is transformers.DPTForDepthEstimation
-    with pytest.raises(RuntimeError, match=r"depth_algorithm.*4\.45.*Midas-3-Hybrid"):
-        _model_class("depth_anything")

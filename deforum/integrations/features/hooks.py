@@ -18,9 +18,13 @@ def render_hooks(settings: Settings) -> tuple[RenderHook, ...]:
     return tuple(hook for hook in hooks if hook is not None)
 
 
-def preflight(settings: Settings) -> list[str]:
-    """Problems to report before queueing a render: unsupported features and unreadable inline Parseq manifests."""
-    problems = unsupported_features(settings, HANDLED)
+def preflight(settings: Settings, wan: bool = False) -> list[str]:
+    """Problems to report before queueing a render: unsupported features and unreadable inline Parseq manifests.
+
+    ``wan``: the renderer hands 'Wan Video' to the Wan renderer (the WebUI's does), so that mode is no problem.
+    """
+    handled = HANDLED | ({"animation_mode"} if wan and settings.anim.animation_mode == "Wan Video" else set())
+    problems = unsupported_features(settings, handled)
     manifest = (settings.parseq.parseq_manifest or "").strip()
     if manifest.startswith(("{", "[")):
         try:

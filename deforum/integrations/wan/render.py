@@ -14,7 +14,7 @@ from deforum.core.engine import ProgressCallback
 from deforum.core.run import PostProcess, RunResult, claim_new_run, finish_video, new_timestring, run_folder
 from deforum.core.services import CancelToken
 from deforum.integrations.wan.models import WanModelError, WanModels, select_models
-from deforum.integrations.wan.pipelines import PipelineLoader, check_wan_support, default_loader, generate_clip
+from deforum.integrations.wan.pipelines import PipelineLoader, generate_clip
 from deforum.integrations.wan.plan import WanClip, WanPlan, chain_overlap, format_plan, plan_clips
 from deforum.integrations.wan.seams import smooth_seam
 from deforum.media.frames_io import existing_frames, frame_filename, load_image_source, read_image, write_png_atomic
@@ -159,10 +159,12 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
     """Render settings in Wan Video mode into `<root>/<batch_name>/`: frames, settings, plan, .srt and the video.
 
     `pipeline_loader(role)` returns the diffusers pipeline for 't2v' or 'i2v' clips; by default the models the
-    wan_* settings name are found on disk (or downloaded, see models.py) and loaded once. Cancelling stops before
-    the next clip (or within one, discarding it) and keeps the frames written. `resume` continues that run: the clips
-    whose frames are all on disk are kept and the next one starts from the last kept frames. `postprocess`
-    (upscaling, RIFE/FILM interpolation) runs on the stitched video as for the other animation modes.
+    wan_* settings name are found on disk (or downloaded, see models.py) and loaded once, in this process or, where its
+    Python lacks diffusers' Wan pipelines, in a worker process (worker.py; closed when the run ends).
+    Cancelling stops before the next clip (or within one, discarding it) and keeps the frames written. `resume`
+    continues that run: the clips whose frames are all on disk are kept and the next one starts from the last
+    kept frames. `postprocess` (upscaling, RIFE/FILM interpolation) runs on the stitched video as for the other
+    animation modes.
     """
     timestring = resume or timestring or new_timestring()
     outdir, batch_name, seed = run_folder(settings, Path(root), timestring, resume=resume is not None)
@@ -170,10 +172,11 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
     log.info("%s", format_plan(plan))
     check_first_last(settings, plan)
     if pipeline_loader is None:
-        check_wan_support()
+        from deforum.integrations.wan.worker import pipeline_loader_for
+
         models = select_models(settings, {clip.mode for clip in plan.clips}, models_dir)
         _warn_size(plan, models)
-        pipeline_loader = default_loader(models, attention=settings.forge.wan_flash_attention_mode)
+        pipeline_loader = pipeline_loader_for(models, attention=settings.forge.wan_flash_attention_mode)
     first_clip, init = _resume_from(settings, plan, outdir, timestring) if resume else (0, _init_frame(settings, plan))
     if resume is None:
         timestring, outdir, batch_name = claim_new_run(settings, Path(root), timestring)
@@ -182,7 +185,10 @@ def render_wan(settings: Settings, root: Path, *, pipeline_loader: PipelineLoade
     write_text_atomic(outdir / f"{timestring}_wan_plan.txt", format_plan(plan) + "\n")
     if progress is not None and first_clip:
         progress(plan.clips[first_clip - 1].end, plan.max_frames)
-    written, cancelled = render_clips(plan, pipeline_loader, outdir, timestring, init=init, cancel=cancel,
-                                      progress=progress, first_clip=first_clip, seams=seams_for(settings))
+    try:
+        written, cancelled = render_clips(plan, pipeline_loader, outdir, timestring, init=init, cancel=cancel,
+                                          progress=progress, first_clip=first_clip, seams=seams_for(settings))
+    finally:
+        getattr(pipeline_loader, "close", lambda: None)()
     video, extra = finish_video(settings, outdir, timestring, postprocess)
     return RunResult(outdir, timestring, written, cancelled, video, extra)

@@ -90,8 +90,11 @@ def allows_local_files() -> bool:
 
 
 def webui_preflight(settings: Settings) -> list[str]:
-    """Problems to refuse at submission: unsupported features, bad manifests, ControlNet without its extension."""
-    return [*preflight(settings), *controlnet_problems(settings)]
+    """Problems to refuse at submission: unsupported features, bad manifests, ControlNet without its extension.
+
+    'Wan Video' is accepted: render_settings runs it on the Wan renderer, as the tab does.
+    """
+    return [*preflight(settings, wan=True), *controlnet_problems(settings)]
 
 
 def mount_api(app: Any, *, batch_api: bool, simple_api: bool) -> None:

@@ -206,12 +206,3 @@ def test_an_interrupted_run_resumes_after_its_finished_clips(vace, tmp_path):
 def test_resuming_a_missing_run_names_the_folder(tmp_path):
     with pytest.raises(ValueError, match="Cannot resume 20250101000000"):
         render_wan(BASE, tmp_path, pipeline_loader=lambda role: None, resume=TS)
-
-
-def test_without_diffusers_wan_pipelines_the_error_names_the_setting(tmp_path, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "diffusers", None)  # as in A1111 v1.10, which has no Wan pipelines
-    with pytest.raises(ValueError, match=r"animation_mode.*Wan Video.*diffusers 0\.34"):
-        render_wan(BASE, tmp_path / "out", models_dir=tmp_path / "models", timestring=TS)
-    assert not (tmp_path / "out").exists()

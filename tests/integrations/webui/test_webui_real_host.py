@@ -76,6 +76,33 @@ def test_run_now_renders_3d_with_midas_depth_in_the_webuis_transformers(tmp_path
     check_run(folder)
 
 
+@pytest.mark.parametrize("preview", [True, False], ids=["motion-preview", "render"])
+def test_run_now_renders_3d_with_depth_anything_v2_from_an_official_file(tmp_path: Path, preview: bool) -> None:
+    """DA-V2 Small from a random depth_anything_v2_vits.pth on the WebUI's transformers 4.30 (no Depth-Anything)."""
+    weights = WEBUI_DIR / "models" / "Deforum" / "depth_anything_v2_vits.pth"
+    made = subprocess.run([python(), "-c", "import sys, transformers; from deforum.depth.testing import "
+                           "save_tiny_official; save_tiny_official(sys.argv[1]); print(transformers.__version__, "
+                           "hasattr(transformers, 'DepthAnythingForDepthEstimation'))", str(weights)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr[-3000:]
+    print("WebUI transformers, has Depth-Anything:", made.stdout.strip())
+    try:
+        folder, log = run_now(tmp_path, "dav2" + ("preview" if preview else "render"), {
+            "animation_mode": "3D", "use_depth_warping": True, "depth_algorithm": "Depth-Anything-V2-Small",
+            "save_depth_maps": True, "translation_z": "0:(5)", "motion_preview_mode": preview})
+    finally:
+        weights.unlink(missing_ok=True)
+    depth_maps = sorted(folder.glob("*_depth_*.png"))
+    assert len(depth_maps) == 3, log
+    import numpy as np
+    from PIL import Image
+
+    for path in depth_maps:
+        assert len(np.unique(np.asarray(Image.open(path).convert("L")))) > 8, f"{path.name} is flat"
+        path.rename(tmp_path / path.name)  # check_run counts every numbered PNG as a frame
+    check_run(folder)
+
+
 @pytest.fixture(scope="module")
 def webui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
     server = WebUI(tmp_path_factory.mktemp("webui") / "webui.log")
