@@ -86,11 +86,23 @@ def build_tab(host: TabHost | None = None, specs: Mapping[str, ComponentSpec] | 
                 gr.HTML(hints_html(keys), elem_id="deforum_hints")
                 with gr.Tabs(elem_id="deforum_panels"):
                     builder.nodes(PANELS)
+                    _music_and_plots(gr, builder.components)
                 builder.hidden(keys)
             with gr.Column(scale=1, variant="compact"):
                 column = build_output_column(gr)
         wire_events(gr, builder, column, keys)
     return blocks
+
+
+def _music_and_plots(gr: Any, components: Mapping[str, Any]) -> None:
+    """The Audio panel and the schedule plot, as two more panels wired to the settings' components."""
+    from deforum.ui.audio_panel import build_audio_panel
+    from deforum.ui.schedule_plot import build_schedule_plot
+
+    with gr.Tab("Audio"):
+        build_audio_panel(components)
+    with gr.Tab("Schedule plot"):
+        build_schedule_plot(components)
 
 
 def _named(keys: list[str], values: tuple[Any, ...]) -> dict[str, Any]:

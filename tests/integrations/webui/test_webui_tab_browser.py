@@ -91,7 +91,7 @@ def test_an_uploaded_init_picture_is_rendered_from(page, tmp_path: Path) -> None
 
 def test_each_output_tool_runs_on_uploaded_files(page, tmp_path: Path) -> None:
     from PIL import Image
-    from tests.integrations.test_postprocess_support import make_video
+    from tests.integrations.post.test_postprocess_support import make_video
 
     from tests.integrations.webui.tab_browser import pick, reveal, run_upload_tool
 

@@ -135,7 +135,7 @@ def test_the_tab_starts_in_2d_with_help_hints_and_the_controlnet_note(tab) -> No
 
 
 def test_output_tools_read_out_a_typed_video_and_ask_for_a_file_when_none_is_chosen(tab, webui) -> None:
-    from tests.integrations.test_postprocess_support import make_video
+    from tests.integrations.post.test_postprocess_support import make_video
 
     blocks, by_id = tab
     video = make_video(webui.root / "clip.mp4", frames=5, fps=12, size=32)
