@@ -6,11 +6,12 @@ import numpy as np
 
 from deforum.animation.expressions import ExpressionError, evaluate
 from deforum.animation.schedule_parse import format_number
+from deforum.models.errors import DeforumError
 
 MAP_NAMES: frozenset[str] = frozenset({"x", "t"})
 
 
-class MapError(ValueError):
+class MapError(DeforumError, ValueError):
     """A --map formula that is not allowed or gives a non-finite value."""
 
 

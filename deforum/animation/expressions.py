@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from deforum.animation.variables import AUDIO_NAMES, MUSIC_NAMES
+from deforum.models.errors import DeforumError
 
 FRAME_NAMES: frozenset[str] = frozenset({"t", "max_f", "s"})
 ALLOWED_NAMES: frozenset[str] = FRAME_NAMES | MUSIC_NAMES
@@ -45,7 +46,7 @@ _REJECTED_HINTS: Mapping[type, tuple[str, str]] = {
 }
 
 
-class ExpressionError(ValueError):
+class ExpressionError(DeforumError, ValueError):
     """An expression that is not allowed or cannot be evaluated; `position` is 1-based in the text."""
 
     def __init__(self, reason: str, *, position: int | None = None, fix: str = "",

@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from deforum.animation.expressions import ALLOWED_NAMES, ExpressionError, allowed_names_text, check_expression
+from deforum.models.errors import DeforumError
 
 KEY_NAMES: frozenset[str] = frozenset({"max_f", "s"})
 MAX_SCHEDULE_LENGTH = 500_000
@@ -24,7 +25,7 @@ _SANITIZE = str.maketrans("", "", "'\"()")
 _SYNTAX_FIX = 'write keyframes as frame: (value), e.g. 0: (1), 10: (0.5*sin(t/10)), "max_f": (2)'
 
 
-class ScheduleError(ValueError):
+class ScheduleError(DeforumError, ValueError):
     """A schedule that cannot be read or evaluated; `keyframe` and `position` (in the text) are 1-based."""
 
     def __init__(self, reason: str, *, schedule_name: str, keyframe: int | None = None,

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from deforum.models.errors import DeforumError
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, "int | None"], None]
@@ -26,7 +28,7 @@ CHUNK = 1 << 20
 TIMEOUT_S = 30.0
 
 
-class DownloadError(OSError):
+class DownloadError(DeforumError, OSError):
     """A download failed (HTTP error, timeout, too large, wrong content type, wrong hash); nothing was kept."""
 
 

@@ -6,12 +6,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from deforum.models.errors import DeforumError
 from deforum.models.settings import SettingsError
 
 MAX_JSON_DEPTH = 32
 
 
-class JsonTooDeepError(ValueError):
+class JsonTooDeepError(DeforumError, ValueError):
     """JSON nested deeper than MAX_JSON_DEPTH (or deeper than the parser can follow)."""
 
 

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from deforum.models.errors import DeforumError
+
 MODELS_DIR_ENV = "DEFORUM_MODELS_DIR"
 
 
-class WeightsMissing(FileNotFoundError):
+class WeightsMissing(DeforumError, FileNotFoundError):
     """A model's weights are not on disk; the message names the files and where to put them (the one error root)."""
 
 

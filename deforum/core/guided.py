@@ -12,12 +12,13 @@ from deforum.animation.expressions import ExpressionError, evaluate
 from deforum.animation.keys import AnimationKeys
 from deforum.media.frames_io import load_image_source
 from deforum.media.image_ops import blend
+from deforum.models.errors import DeforumError
 
 DEFAULT_BLEND = 0.07
 DEFAULT_SWAP_SPAN = 25
 
 
-class GuidedImagesError(ValueError):
+class GuidedImagesError(DeforumError, ValueError):
     """init_images is not a usable JSON object of frame keys to images."""
 
 

@@ -10,9 +10,10 @@ from deforum.core.plan import FramePlan, plan_frames
 from deforum.core.sink import DiskFrameSink
 from deforum.core.state import FrameState
 from deforum.media.frames_io import existing_frames, frame_filename, read_image
+from deforum.models.errors import DeforumError
 
 
-class ResumeError(ValueError):
+class ResumeError(DeforumError, ValueError):
     """A run cannot be resumed (missing folder, too few frames)."""
 
 

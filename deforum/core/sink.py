@@ -28,11 +28,12 @@ from deforum.media.frames_io import (
     write_png_atomic,
     write_png_temp,
 )
+from deforum.models.errors import DeforumError
 
 CHECKPOINT_INTERVAL_S = 0.5
 
 
-class FrameWriteError(OSError):
+class FrameWriteError(DeforumError, OSError):
     """A frame could not be written (disk full, permissions); the render can be resumed."""
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from deforum.models.errors import DeforumError
+
 DPT_LARGE_CONFIG: dict[str, Any] = {
     "hidden_size": 1024,
     "num_hidden_layers": 24,
@@ -61,7 +63,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
 _QKV = re.compile(r"pretrained\.model\.blocks\.(\d+)\.attn\.qkv\.(weight|bias)")
 
 
-class MidasConversionError(ValueError):
+class MidasConversionError(DeforumError, ValueError):
     """The file is not the DPT-Large MiDaS checkpoint this converter understands."""
 
 

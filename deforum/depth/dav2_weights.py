@@ -17,6 +17,7 @@ from typing import Any, Literal
 import torch
 
 from deforum.depth.dav2_net import PATCH, REASSEMBLE_FACTORS, DAv2Config, DepthAnythingV2
+from deforum.models.errors import DeforumError
 
 OFFICIAL_SIZES = {"Small": (384, 12, (48, 96, 192, 384), 64), "Base": (768, 12, (96, 192, 384, 768), 128),
                   "Large": (1024, 24, (256, 512, 1024, 1024), 256)}
@@ -69,7 +70,7 @@ _OFFICIAL_TO_HF: tuple[Rename, ...] = (
 )
 
 
-class DAv2WeightsError(ValueError):
+class DAv2WeightsError(DeforumError, ValueError):
     """A Depth-Anything-V2 weights file that cannot be used; the message names the file and the problem."""
 
 

@@ -13,6 +13,7 @@ from types import ModuleType
 import numpy as np
 
 from deforum.media.video import VideoError, ffmpeg_path
+from deforum.models.errors import DeforumError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ CACHE_ENV = "DEFORUM_AUDIO_CACHE"
 INSTALL_HINT = "install the audio extra: pip install -r requirements-audio.txt (librosa)"
 
 
-class AudioError(ValueError):
+class AudioError(DeforumError, ValueError):
     """Audio that cannot be decoded or analysed; the message names the setting and the fix."""
 
 

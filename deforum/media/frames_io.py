@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from deforum.media.remote import UrlInputError, localize
+from deforum.models.errors import DeforumError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ ImageLike = np.ndarray | Image.Image
 PathLike = str | os.PathLike[str]
 
 
-class ImageSourceError(RuntimeError):
+class ImageSourceError(DeforumError, RuntimeError):
     """An init/mask/colour-match image could not be loaded (bad path, missing file, URL, not an image)."""
 
 

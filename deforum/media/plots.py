@@ -10,6 +10,8 @@ from types import ModuleType
 
 import numpy as np
 
+from deforum.models.errors import DeforumError
+
 CURVE_COLOR = "#1f77b4"
 KEY_COLOR = "#d62728"
 CADENCE_COLOR = "#bbbbbb"
@@ -20,7 +22,7 @@ DPI = 100
 INSTALL_HINT = "install the audio extra: pip install -r requirements-audio.txt (matplotlib)"
 
 
-class PlotError(ValueError):
+class PlotError(DeforumError, ValueError):
     """A plot that cannot be drawn (matplotlib missing, nothing to draw)."""
 
 

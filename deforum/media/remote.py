@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from deforum.config.download import DownloadError, Limits, download_file
 from deforum.config.fetch import downloads_enabled
+from deforum.models.errors import DeforumError
 
 Kind = Literal["image", "video", "audio", "json"]
 P = ParamSpec("P")
@@ -44,7 +45,7 @@ CONTENT_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-class UrlInputError(ValueError):
+class UrlInputError(DeforumError, ValueError):
     """A URL setting could not be fetched (offline, refused address, HTTP error, too large, wrong type)."""
 
 

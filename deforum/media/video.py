@@ -17,6 +17,7 @@ from typing import IO
 
 from deforum.media.frames_io import existing_frames, frame_filename
 from deforum.media.remote import UrlInputError, localize
+from deforum.models.errors import DeforumError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ PROGRESS_FRAME = re.compile(rb"^frame=(\d+)")
 Progress = Callable[[int], None]
 
 
-class VideoError(RuntimeError):
+class VideoError(DeforumError, RuntimeError):
     """An ffmpeg step failed; the message says what was attempted, what to do, and ends with ffmpeg's stderr."""
 
 

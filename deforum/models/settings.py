@@ -7,6 +7,7 @@ import types
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
+from deforum.models.errors import DeforumError
 from deforum.models.fields import FieldSpec
 from deforum.models.spec_anim import ANIM_FIELDS
 from deforum.models.spec_args import ARGS_FIELDS
@@ -28,7 +29,7 @@ DEFAULT_PROMPTS = {
 DEFAULT_NEGATIVE_PROMPT = "nsfw, nude"
 
 
-class SettingsError(ValueError):
+class SettingsError(DeforumError, ValueError):
     """Invalid settings: every problem found, each naming the key, the value and what is allowed."""
 
     def __init__(self, problems: list[FieldProblem] | list[str], source: str = "") -> None:

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from deforum.models.errors import DeforumError
 from deforum.models.fields import FieldSpec, Kind
 
 
@@ -27,7 +28,7 @@ class FieldProblem:
         return f"Setting '{self.key}': {shown} {self.reason}. Allowed: {self.allowed}."
 
 
-class FieldValueError(ValueError):
+class FieldValueError(DeforumError, ValueError):
     """Raised by coerce_value when a value does not fit its spec."""
 
     def __init__(self, reason: str) -> None:

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from deforum.models.errors import DeforumError
+
 MAX_EXPRESSION_LENGTH = 2000
 MAX_OPERANDS = 100
 MAX_NESTING = 32
@@ -31,7 +33,7 @@ _BINARY_LEVELS = ("\\", "^", "|", "&")
 _SYNTAX = "write masks as {name}, [file.png] or <words>, joined by ! & | ^ \\ and ( )"
 
 
-class MaskExpressionError(ValueError):
+class MaskExpressionError(DeforumError, ValueError):
     """A mask expression that cannot be read or evaluated; `position` is 1-based in the text."""
 
     def __init__(self, reason: str, *, position: int | None = None, fix: str = _SYNTAX) -> None:

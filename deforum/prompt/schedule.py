@@ -10,6 +10,7 @@ import numpy as np
 
 from deforum.animation.expressions import ExpressionError, evaluate
 from deforum.animation.variables import NO_MUSIC, ScheduleVariables
+from deforum.models.errors import DeforumError
 from deforum.models.prompt_merge import NEG_MARKER, merge_shared_prompts
 
 __all__ = [
@@ -21,7 +22,7 @@ _BACKTICK = re.compile(r"`.*?`")
 _DIGITS = re.compile(r"[0-9]+")
 
 
-class PromptError(ValueError):
+class PromptError(DeforumError, ValueError):
     """A prompt keyframe that cannot be read or whose backtick maths fails; names the key and frame."""
 
     def __init__(self, reason: str, *, key: str | None = None, frame: int | None = None, fix: str = "") -> None:

@@ -18,6 +18,7 @@ from deforum.core.services import CancelToken
 from deforum.integrations.api.models import JobErrorType, JobPhase, JobStatusCategory
 from deforum.integrations.api.store import JobStore, Retention, record_fields
 from deforum.media.frames_io import ImageSourceError
+from deforum.models.errors import DeforumError
 from deforum.models.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ MAX_QUEUED_JOBS = 10_000
 RESUMABLE = (JobStatusCategory.INTERRUPTED, JobStatusCategory.CANCELLED)
 
 
-class QueueFull(RuntimeError):
+class QueueFull(DeforumError, RuntimeError):
     """Too many jobs are waiting; the submission is refused as a whole."""
 TERMINAL_ERRORS = (SettingsError, ValueError, ImageSourceError, FileNotFoundError, NotADirectoryError, PermissionError)
 

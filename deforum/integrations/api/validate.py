@@ -12,6 +12,7 @@ from deforum.config.schedule_check import check_schedules
 from deforum.config.settings_io import load
 from deforum.integrations.api.option_rules import check_option_overrides
 from deforum.integrations.api.paths import check_local_files, check_output_paths, check_urls
+from deforum.models.errors import DeforumError
 from deforum.models.settings import FIELD_SPECS, PROMPT_KEYS, Settings, SettingsError
 
 Preflight = Callable[[Settings], Sequence[str]]
@@ -30,7 +31,7 @@ class Problem:
         return {"loc": list(self.loc), "msg": self.msg, "type": "settings_error"}
 
 
-class InvalidRequest(ValueError):
+class InvalidRequest(DeforumError, ValueError):
     """Settings in a request that must not be queued: every problem found."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

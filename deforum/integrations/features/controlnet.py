@@ -15,6 +15,7 @@ from deforum.animation.keys import AnimationKeys
 from deforum.core.inputs import RenderInputs
 from deforum.media.remote import UrlInputError, localize
 from deforum.media.video import VideoError, extract_video_frames
+from deforum.models.errors import DeforumError
 from deforum.models.generation import ControlNetUnit
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
@@ -27,7 +28,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 STATIC_FRAME = "000000000.jpg"
 
 
-class ControlNetError(ValueError):
+class ControlNetError(DeforumError, ValueError):
     """A ControlNet unit that cannot be used; the message names the unit and the setting or file."""
 
 

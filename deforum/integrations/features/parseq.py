@@ -19,6 +19,7 @@ from deforum.animation.keys import NUMERIC_SCHEDULE_KEYS, STRING_SCHEDULE_KEYS, 
 from deforum.core.inputs import RenderInputs
 from deforum.core.run_inputs import settings_plan
 from deforum.media.remote import UrlInputError, is_web_url, localize
+from deforum.models.errors import DeforumError
 from deforum.models.settings import Settings
 from deforum.prompt.schedule import expand_backticks, split_negative
 
@@ -47,7 +48,7 @@ GUIDED_KEYS = ("image_strength_schedule", "blendFactorMax", "blendFactorSlope", 
                "color_correction_factor")
 
 
-class ParseqError(ValueError):
+class ParseqError(DeforumError, ValueError):
     """A Parseq manifest that cannot be read or used; the message names parseq_manifest."""
 
     def __init__(self, reason: str) -> None:

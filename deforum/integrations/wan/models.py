@@ -11,6 +11,7 @@ from pathlib import Path
 
 from deforum.config.fetch import obtain
 from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
+from deforum.models.errors import DeforumError
 from deforum.models.settings import Settings
 
 PIPELINE_KINDS = {"WanPipeline": "t2v", "WanImageToVideoPipeline": "i2v", "WanVACEPipeline": "vace"}
@@ -27,7 +28,7 @@ class WanModelMissing(WeightsMissing):
     """No usable Wan weights on disk; the message names the folder, the expected files and where to get them."""
 
 
-class WanModelError(ValueError):
+class WanModelError(DeforumError, ValueError):
     """The chosen Wan models cannot make the planned clips (a text-only model asked to continue from a frame)."""
 
 
