@@ -252,9 +252,9 @@ def run_upload_tool(page: Any, widget: str, name: str, files: list[Path], button
 def tool_weights(models: Path) -> None:
     """Tiny random RIFE, Real-ESRGAN, Depth-Anything and DPT weights in models/Deforum, in files the WebUI accepts."""
     import torch
-    from tests.integrations.post.test_postprocess_support import save_rife_weights, save_srvgg
 
     from deforum.depth.testing import tiny_models_dir
+    from tests.integrations.post.test_postprocess_support import save_rife_weights, save_srvgg
 
     tiny_models_dir(models, ("Depth-Anything-V2-Small", "Midas-3-Hybrid"))
     for path, save in ((models / "Deforum" / "RIFE46.pkl", save_rife_weights),

@@ -91,8 +91,8 @@ def test_an_uploaded_init_picture_is_rendered_from(page, tmp_path: Path) -> None
 
 def test_each_output_tool_runs_on_uploaded_files(page, tmp_path: Path) -> None:
     from PIL import Image
-    from tests.integrations.post.test_postprocess_support import make_video
 
+    from tests.integrations.post.test_postprocess_support import make_video
     from tests.integrations.webui.tab_browser import pick, reveal, run_upload_tool
 
     video = make_video(tmp_path / "clip.mp4", frames=4, fps=10, size=32)
