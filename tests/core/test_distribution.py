@@ -28,6 +28,7 @@ from deforum.core.sink import checkpoint_path
 from deforum.media.frames_io import existing_frames
 from deforum.media.video import count_video_frames
 from tests.conftest import DATA
+from tests.core.test_render import CancelAfter
 
 FORK = DATA / "compat/forge-fork/default_settings.txt"
 MODES = ("Off", "Keyframes Only", "Additive", "Redistributed")
@@ -143,20 +144,6 @@ def test_full_preview_run_writes_the_video_and_one_subtitle_per_frame(tmp_path: 
     assert len(cues) == 50
     assert "F#: 12; Cadence: false" in cues[12] and "sunglasses" in cues[12]
     assert "F#: 11; Cadence: True" in cues[11]
-
-
-class CancelAfter(PreviewModelService):
-    """Cancels the render after n generations."""
-
-    def __init__(self, token: CancelToken, generations: int) -> None:
-        super().__init__()
-        self.token, self.left = token, generations
-
-    def generate(self, request, cancel=None):
-        self.left -= 1
-        if self.left == 0:
-            self.token.cancel()
-        return super().generate(request, cancel)
 
 
 @pytest.mark.parametrize("checkpoint", [True, False])

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deforum.config.settings_io import load
 from deforum.core.services import CancelToken
 from deforum.integrations.wan import render_wan, select_models, worker_env
 from deforum.integrations.wan.pipelines import default_loader
@@ -17,14 +16,9 @@ from deforum.integrations.wan.testing import write_tiny_wan_model
 from deforum.integrations.wan.worker import WorkerLoader, pipeline_loader_for, use_worker
 from deforum.integrations.wan.worker_protocol import decode, encode
 from deforum.media.frames_io import frame_filename, read_image
-from tests.conftest import ROOT
+from tests.integrations.wan.test_wan_render import BASE, TS
 
 pytest.importorskip("ftfy", reason="diffusers' Wan VACE and image-to-video pipelines need ftfy")
-TS = "20250101000000"
-BASE = load(ROOT / "default_settings.txt").replace(
-    animation_mode="Wan Video", max_frames=12, prompts={"0": "a cat", "5": "a dog"}, animation_prompts_positive="",
-    animation_prompts_negative="", wan_resolution="32x32", wan_inference_steps=2, seed=7, seed_behavior="iter",
-    add_soundtrack="None", skip_video_creation=True, batch_name="wan")
 
 
 @pytest.fixture(scope="module")
