@@ -36,15 +36,10 @@ def cmd_wan_plan(args: argparse.Namespace) -> int:
 
 def cmd_wan_enhance(args: argparse.Namespace) -> int:
     """Print the prompts enhanced by a local Qwen2.5 model as JSON for wan_enhanced_prompts."""
-    from deforum.integrations.wan.enhance import enhance_prompts, enhanced_prompts_json, load_enhancer, locate_qwen
-    from deforum.integrations.wan.plan import prompt_source, wan_setting
+    from deforum.integrations.wan.enhance import enhance_settings_prompts, enhanced_prompts_json
 
-    settings = _settings(args)
-    folder = locate_qwen(str(wan_setting(settings, "wan_qwen_model")), path=args.qwen, models_dir=args.models_dir,
-                         download=bool(wan_setting(settings, "wan_qwen_auto_download")))
-    _, prompts = prompt_source(settings)
-    language = str(wan_setting(settings, "wan_qwen_language"))
-    print(enhanced_prompts_json(enhance_prompts(prompts, load_enhancer(folder, language=language))))
+    enhanced = enhance_settings_prompts(_settings(args), qwen=args.qwen, models_dir=args.models_dir)
+    print(enhanced_prompts_json(enhanced))
     return 0
 
 

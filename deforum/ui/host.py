@@ -80,3 +80,4 @@ class TabHost:
     skip: Callable[[], None] = _nothing
     tools: ToolActions = field(default_factory=ToolActions)
     controlnet_present: bool = False
+    enhance_prompts: Callable[[Settings], tuple[Mapping[str, str], Mapping[str, str]]] | None = None  # (before, after)

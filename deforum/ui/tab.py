@@ -14,6 +14,7 @@ from deforum.ui.components import (
     updates,
     visibility_handler,
 )
+from deforum.ui.enhance_panel import build_enhance_panel
 from deforum.ui.help_text import help_block
 from deforum.ui.host import TabHost
 from deforum.ui.layout import PANELS, TOP, Node
@@ -87,6 +88,8 @@ def build_tab(host: TabHost | None = None, specs: Mapping[str, ComponentSpec] | 
                 with gr.Tabs(elem_id="deforum_panels"):
                     builder.nodes(PANELS)
                     _music_and_plots(gr, builder.components)
+                    with gr.Tab("Wan prompts (Qwen)"):
+                        build_enhance_panel(gr, host, builder.components, keys)
                 builder.hidden(keys)
             with gr.Column(scale=1, variant="compact"):
                 column = build_output_column(gr)

@@ -17,7 +17,7 @@ from deforum.core.preview import PreviewModelService
 from deforum.core.run import run_render
 from deforum.core.run_inputs import render_inputs, with_shake
 from deforum.media.frames_io import read_image
-from deforum.models.spec_extra import SHAKE_NAMES
+from deforum.models.spec_forge import SHAKE_NAMES
 from tests.conftest import DATA
 
 FORK = DATA / "compat/forge-fork/default_settings.txt"

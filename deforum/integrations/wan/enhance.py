@@ -17,6 +17,7 @@ from typing import Any
 
 from deforum.config.fetch import obtain
 from deforum.config.weights import WeightsMissing, hf_hub_cache, models_roots
+from deforum.models.settings import Settings
 from deforum.prompt.schedule import NEG_MARKER, split_negative
 
 log = logging.getLogger(__name__)
@@ -183,3 +184,15 @@ def enhance_prompts(prompts: Mapping[str, str], enhance: Enhance) -> dict[str, s
 def enhanced_prompts_json(prompts: Mapping[str, str]) -> str:
     """The enhanced prompts as the editable JSON text `wan_enhanced_prompts` holds."""
     return json.dumps(dict(prompts), ensure_ascii=False, indent=2)
+
+
+def enhance_settings_prompts(settings: Settings, *, qwen: str | None = None,
+                             models_dir: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """The prompts Wan would use, rewritten by the Qwen model the settings choose (the CLI's and the tab's way)."""
+    from deforum.integrations.wan.plan import prompt_source, wan_setting
+
+    folder = locate_qwen(str(wan_setting(settings, "wan_qwen_model")), path=qwen, models_dir=models_dir,
+                         download=bool(wan_setting(settings, "wan_qwen_auto_download")))
+    _, prompts = prompt_source(settings)
+    language = str(wan_setting(settings, "wan_qwen_language"))
+    return enhance_prompts(prompts, load_enhancer(folder, language=language))

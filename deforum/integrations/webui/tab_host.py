@@ -71,4 +71,13 @@ def webui_tab_host() -> TabHost:
         tools=ToolActions(frames_to_video=tools.frames_to_video, vid2depth=tools.vid2depth,
                           interpolate=tools.interpolate_tool, upscale=tools.upscale_tool,
                           video_facts=tools.video_facts),
-        controlnet_present=load_external_code() is not None)
+        controlnet_present=load_external_code() is not None, enhance_prompts=enhance_for_tab)
+
+
+def enhance_for_tab(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """(the prompts Wan would use, the same prompts rewritten by Qwen from the WebUI's models folder)."""
+    from deforum.integrations.wan.enhance import enhance_settings_prompts
+    from deforum.integrations.wan.plan import prompt_source
+
+    options.apply_download_options()
+    return prompt_source(settings)[1], enhance_settings_prompts(settings, models_dir=str(host.models_dir()))
