@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_COMPAT = ROOT.parent / "shared" / "compat"
+# numba (librosa's beat tracker) caches compiled code in site-packages; two test workers compiling at once can leave
+# a corrupt cache that crashes the next process, so each worker (and the commands it starts) keeps its own.
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(
+    tempfile.gettempdir(), f"deforum-numba-{os.getuid()}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"))
 
 
 @pytest.fixture(autouse=True)
