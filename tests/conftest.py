@@ -11,10 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_COMPAT = ROOT.parent / "shared" / "compat"
-# numba (librosa's beat tracker) caches compiled code in site-packages; two test workers compiling at once can leave
-# a corrupt cache that crashes the next process, so each worker (and the commands it starts) keeps its own.
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(
-    tempfile.gettempdir(), f"deforum-numba-{os.getuid()}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"))
+# numba (librosa's beat tracker) caches compiled code; two test workers compiling into one cache at once leave a
+# corrupt cache that crashes the next process, so each worker (and the commands it starts) keeps its own. Set, not
+# defaulted: xdist workers inherit the controller's environment.
+os.environ["NUMBA_CACHE_DIR"] = os.path.join(
+    tempfile.gettempdir(), f"deforum-numba-{os.getuid()}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
 
 
 @pytest.fixture(autouse=True)
