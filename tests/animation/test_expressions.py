@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 
 import numexpr
 import numpy as np
@@ -195,6 +196,9 @@ TOKENS = ["t", "max_f", "s", "sin", "where", "__import__", "os", "'os'", "(", ")
           "system", "open", "=", "\n", '"', "#", "if", "else", "j"]
 
 
+INTERNAL_NAME = re.compile(r"_left|_right|_lowered[0-9]+")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=14).map("".join))
 def test_only_whitelisted_text_ever_reaches_numexpr(text: str) -> None:
@@ -216,8 +220,8 @@ def test_only_whitelisted_text_ever_reaches_numexpr(text: str) -> None:
         tree = ast.parse(source, mode="eval")
         for node in ast.walk(tree):
             assert isinstance(node, _SAFE_NODES), (text, ast.dump(node))
-            if isinstance(node, ast.Name):
-                assert node.id in ALLOWED_NAMES | ALLOWED_FUNCTIONS
+            if isinstance(node, ast.Name):  # or one of the evaluator's own temporaries (integer-safe % // **)
+                assert node.id in ALLOWED_NAMES | ALLOWED_FUNCTIONS or INTERNAL_NAME.fullmatch(node.id), node.id
     if result is not None:
         assert isinstance(result, np.ndarray | int | float | bool)
 
