@@ -6,7 +6,8 @@ STAMP := $(VENV)/.deforum-installed
 OUTDIR ?= outputs
 JOBS ?= 2
 # Second and third test passes: the code the WebUI runs, against A1111's and Forge's own versions
-# (requirements-webui.txt, requirements-forge.txt), each in its own venv.
+# (requirements-webui.txt, requirements-forge.txt), each in its own venv; the same torch is hard-linked from
+# .venv (tools/share_torch.py) instead of unpacked three times (5 GB and a minute each).
 COMPAT_STAMPS := .venv-webui/.deforum-installed .venv-forge/.deforum-installed
 WEBUI_TESTS := tests/animation tests/media tests/core tests/prompt tests/config tests/models tests/ui \
 	tests/integrations/webui tests/integrations/api/test_api_units.py tests/integrations/api/test_api_http.py \
@@ -22,8 +23,9 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-api.txt requirement
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-.venv-%/.deforum-installed: requirements-%.txt
+.venv-%/.deforum-installed: requirements-%.txt $(STAMP)
 	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	$(BIN)/python tools/share_torch.py $(VENV) .venv-$*
 	.venv-$*/bin/python -m pip install -q -r requirements-$*.txt
 	touch $@
 
