@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from deforum.integrations.post.postprocess import Encoding
 from deforum.integrations.post.video_tools import ToolSource, default_video_path, interpolate_video, upscale_video
@@ -34,32 +36,29 @@ def _tool_source(args: argparse.Namespace) -> ToolSource:
     return ToolSource(args.source, args.fps, args.audio, args.ffmpeg)
 
 
-def cmd_interpolate(args: argparse.Namespace) -> int:
-    """Interpolate a video or frames with RIFE/FILM; print the interpolated video's path last."""
-    update, bar = _bar(f"{args.engine} x{args.x}")
+def _run_with_bar(desc: str, tool: Callable[..., Path], args: argparse.Namespace, **options: Any) -> int:
+    """Run a video tool on the command line's source with a progress bar; print the resulting video's path last."""
+    update, bar = _bar(desc)
     try:
-        video = interpolate_video(_tool_source(args), ENGINES[args.engine], args.x, slow_mo=args.slow_mo,
-                                  keep_imgs=args.keep_imgs, out=Path(args.out) if args.out else None,
-                                  models_dir=args.models_dir, device=args.device, half=args.half,
-                                  encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update)
+        video = tool(_tool_source(args), keep_imgs=args.keep_imgs, out=Path(args.out) if args.out else None,
+                     models_dir=args.models_dir, device=args.device, half=args.half,
+                     encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update, **options)
     finally:
         bar.close()
     print(video)
     return EXIT_OK
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    """Interpolate a video or frames with RIFE/FILM; print the interpolated video's path last."""
+    return _run_with_bar(f"{args.engine} x{args.x}", interpolate_video, args, engine=ENGINES[args.engine],
+                         x=args.x, slow_mo=args.slow_mo)
 
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     """Upscale a video or frames with a Real-ESRGAN model; print the upscaled video's path last."""
-    update, bar = _bar(f"{args.model} {args.factor}")
-    try:
-        video = upscale_video(_tool_source(args), args.model, args.factor, keep_imgs=args.keep_imgs,
-                              out=Path(args.out) if args.out else None, models_dir=args.models_dir,
-                              device=args.device, half=args.half, tile=args.tile,
-                              encoding=Encoding(args.crf, args.preset, args.ffmpeg), progress=update)
-    finally:
-        bar.close()
-    print(video)
-    return EXIT_OK
+    return _run_with_bar(f"{args.model} {args.factor}", upscale_video, args, model=args.model, factor=args.factor,
+                         tile=args.tile)
 
 
 def cmd_frames2video(args: argparse.Namespace) -> int:
