@@ -6,6 +6,9 @@ import hashlib
 import logging
 import os
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -54,6 +57,16 @@ def librosa_module() -> ModuleType:
     except ImportError as exc:
         raise AudioError(f"Audio analysis needs librosa, which is not installed. Fix: {INSTALL_HINT}.") from exc
     return librosa
+
+
+@contextmanager
+def numba_compile_lock() -> Iterator[None]:
+    """Hold a per-user file lock while librosa runs: numba compiles its beat tracker into a shared on-disk cache on
+    first use, and two processes writing that cache at once corrupt it (the next render then crashes)."""
+    from filelock import FileLock
+
+    with FileLock(os.path.join(tempfile.gettempdir(), f"deforum-librosa-{os.getuid()}.lock")):
+        yield
 
 
 def decode_audio(path: str, *, sample_rate: int = SAMPLE_RATE, ffmpeg: str | None = None) -> np.ndarray:
@@ -109,8 +122,12 @@ def analyse_samples(samples: np.ndarray, sample_rate: int, fps: float) -> AudioA
     """
     if fps <= 0:
         raise AudioError(f"Setting 'fps': {fps} is not a positive frame rate. Fix: use e.g. 15.")
-    librosa = librosa_module()
-    y = np.asarray(samples, dtype=np.float32)
+    with numba_compile_lock():
+        return _analyse(librosa_module(), np.asarray(samples, dtype=np.float32), sample_rate, fps)
+
+
+def _analyse(librosa: ModuleType, y: np.ndarray, sample_rate: int, fps: float) -> AudioAnalysis:
+    """analyse_samples' work on float32 mono samples (shape (n,)), under the compile lock."""
     duration = len(y) / sample_rate
     frame_count = max(1, int(np.ceil(duration * fps)))
     power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)) ** 2

@@ -104,3 +104,28 @@ def test_missing_or_soundless_files_name_the_setting(tmp_path: Path) -> None:
     text.write_text("not audio")
     with pytest.raises(AudioError, match="Setting 'audio_path': ffmpeg could not decode"):
         decode_audio(str(text))
+
+
+def test_analysis_holds_the_numba_compile_lock(monkeypatch) -> None:
+    """librosa runs under a per-user file lock, so two processes never write numba's cache at once."""
+    import os
+    import tempfile
+
+    from filelock import FileLock, Timeout
+
+    from deforum.media import audio
+
+    held = []
+
+    def probe(librosa, y, sample_rate, fps):
+        path = os.path.join(tempfile.gettempdir(), f"deforum-librosa-{os.getuid()}.lock")
+        try:
+            with FileLock(path, timeout=0):
+                held.append(False)
+        except Timeout:
+            held.append(True)
+        return "analysis"
+
+    monkeypatch.setattr(audio, "_analyse", probe)
+    assert audio.analyse_samples(np.zeros(100, dtype=np.float32), 22050, 10.0) == "analysis"
+    assert held == [True]
