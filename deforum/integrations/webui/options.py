@@ -114,6 +114,16 @@ def download_progress(label: str) -> Progress:
     return update
 
 
+def preview_every() -> int:
+    """Frames between in-progress preview videos ("Generate preview video during generation"), 0 when Off."""
+    if "on" not in str(get("deforum_preview") or "Off").lower():
+        return 0
+    try:
+        return max(0, int(get("deforum_preview_interval_frames")))
+    except (TypeError, ValueError):
+        return 0
+
+
 def subtitle_params() -> list[str] | None:
     """The parameters for `<timestring>.srt`, or None when the option is off."""
     if not get("deforum_save_gen_info_as_srt"):
