@@ -13,11 +13,23 @@ from deforum.media.video import VideoError, stitch_video
 log = logging.getLogger(__name__)
 
 PREVIEW_SUFFIX = "_preview"
+DEFAULT_PREVIEW_INTERVAL = 100  # the WebUI option deforum_preview_interval_frames' default
 
 
 def preview_path(outdir: Path, timestring: str) -> Path:
     """Where the preview video goes: `<outdir>/<timestring>_preview.mp4`, as the original named it."""
     return Path(outdir) / f"{timestring}{PREVIEW_SUFFIX}.mp4"
+
+
+def preview_interval(choice: object, every: object) -> int:
+    """Frames between previews from the WebUI options `deforum_preview` ("Off", "On", "On, concurrent ...") and
+    `deforum_preview_interval_frames`; 0 when off or when the interval is not a positive whole number."""
+    if "on" not in str(choice or "Off").lower():
+        return 0
+    try:
+        return max(0, int(every))
+    except (TypeError, ValueError):
+        return 0
 
 
 def preview_due(frames_done: int, every: int, last: int, max_frames: int) -> bool:

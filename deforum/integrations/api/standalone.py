@@ -7,15 +7,17 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from deforum import __version__
 from deforum.config.weights import checkpoint_identity
+from deforum.core.preview_video import DEFAULT_PREVIEW_INTERVAL, preview_interval
 from deforum.core.run import OutputOptions, RunResult, output_folder, run_render
 from deforum.core.services import CancelToken
 from deforum.integrations.api.auth import AuthSpec
@@ -80,12 +82,15 @@ def claim_run(settings: Settings, root: Path, allocator: TimestringAllocator,
     return timestring, resume
 
 
-def model_identity(model: KeptModel | None, settings: Settings) -> OutputOptions:
-    """The checkpoint recorded in a job's settings file (none for a motion preview)."""
+def job_output(model: KeptModel | None, settings: Settings, overrides: Mapping[str, Any]) -> OutputOptions:
+    """A job's output options: the checkpoint recorded in its settings file (none for a motion preview), and the
+    in-progress preview video when its `options_overrides` turn `deforum_preview` on."""
+    every = preview_interval(overrides.get("deforum_preview"),
+                             overrides.get("deforum_preview_interval_frames", DEFAULT_PREVIEW_INTERVAL))
     if model is None or settings.args.motion_preview_mode:
-        return OutputOptions()
+        return OutputOptions(preview_every=every)
     name, model_hash = checkpoint_identity(model.path)
-    return OutputOptions(model_name=name, model_hash=model_hash)
+    return OutputOptions(model_name=name, model_hash=model_hash, preview_every=every)
 
 
 def render_fn(output_root: Path, environment: Environment | None = None, *, force_preview: bool = False) -> RenderFn:
@@ -105,7 +110,7 @@ def render_fn(output_root: Path, environment: Environment | None = None, *, forc
         try:
             return run_render(settings, services, root, resume=resume, cancel=cancel, progress=progress,
                               timestring=timestring, hooks=render_hooks(settings),
-                              output=model_identity(kept, settings))
+                              output=job_output(kept, settings, progress.options_overrides))
         finally:
             end_run()
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from deforum.config.download import Progress
 from deforum.config.fetch import configure
+from deforum.core.preview_video import DEFAULT_PREVIEW_INTERVAL, preview_interval
 from deforum.integrations.webui import host
 from deforum.media.srt import SRT_PARAM_CHOICES
 
@@ -62,8 +63,8 @@ def option_defs(low_vram: bool = False) -> tuple[OptionDef, ...]:
         OptionDef("deforum_preview", "Off",
                   "Generate preview video during generation? (Preview does not include frame interpolation or "
                   "upscaling.)", "Radio", (("interactive", True), ("choices", list(PREVIEW_CHOICES)))),
-        OptionDef("deforum_preview_interval_frames", 100, "Generate preview every N frames", "Slider",
-                  (("interactive", True), ("minimum", 10), ("maximum", 500))),
+        OptionDef("deforum_preview_interval_frames", DEFAULT_PREVIEW_INTERVAL, "Generate preview every N frames",
+                  "Slider", (("interactive", True), ("minimum", 10), ("maximum", 500))),
         OptionDef("deforum_offline", False, "Work offline: never download model weights or URL inputs (missing "
                   "files are errors; `deforum models download` fetches them ahead)", "Checkbox",
                   (("interactive", True),)),
@@ -116,12 +117,7 @@ def download_progress(label: str) -> Progress:
 
 def preview_every() -> int:
     """Frames between in-progress preview videos ("Generate preview video during generation"), 0 when Off."""
-    if "on" not in str(get("deforum_preview") or "Off").lower():
-        return 0
-    try:
-        return max(0, int(get("deforum_preview_interval_frames")))
-    except (TypeError, ValueError):
-        return 0
+    return preview_interval(get("deforum_preview"), get("deforum_preview_interval_frames"))
 
 
 def subtitle_params() -> list[str] | None:
