@@ -1,4 +1,5 @@
-"""The standalone server's jobs: the in-progress preview video from `options_overrides`, the 422 without a model."""
+"""The standalone server's jobs: the preview video from `options_overrides`, the 422 without a model, flow weights
+from the models folder."""
 
 from __future__ import annotations
 
@@ -16,16 +17,22 @@ PREVIEW_JOB = {"W": 64, "H": 64, "max_frames": 6, "animation_mode": "2D", "seed"
                "diffusion_cadence": 1}
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[object, object]]:
-    """A test client and queue of a standalone server without a model."""
+def serving(root: Path, environment: object = None) -> tuple[object, object]:
+    """A test client and queue of a standalone server without a model, rendering into root."""
     from fastapi.testclient import TestClient
 
     from deforum.integrations.api.jobs import JobQueue
     from deforum.integrations.api.standalone import create_app, render_fn
 
-    queue = JobQueue(render_fn(tmp_path), output_root=tmp_path)
-    yield TestClient(create_app(queue, has_model=False)), queue
+    queue = JobQueue(render_fn(root, environment), output_root=root)
+    return TestClient(create_app(queue, has_model=False)), queue
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[object, object]]:
+    """A server without a model."""
+    client, queue = serving(tmp_path)
+    yield client, queue
     queue.shutdown(cancel_running=True, timeout=10)
 
 
@@ -60,3 +67,28 @@ def test_without_model_a_diffusion_job_is_refused_and_nothing_queued(served: tup
     assert problem["loc"] == ["body", "deforum_settings", 1, "motion_preview_mode"]
     assert "--model PATH" in problem["msg"]
     assert client.get("/deforum_api/jobs").json() == {}
+
+
+def test_server_jobs_take_flow_weights_from_the_models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from deforum.integrations.services import Environment
+    from deforum.media import flow
+
+    looked_in, flows = [], []
+
+    class StillFlow:
+        def flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            flows.append(a.shape)
+            return np.zeros((*a.shape[:2], 2), np.float32)
+
+    monkeypatch.setattr(flow, "find_raft_weights", lambda models_dir: looked_in.append(models_dir) or Path("w"))
+    monkeypatch.setattr(flow, "load_raft", lambda path, device: StillFlow())
+    models = str(tmp_path / "models")
+    client, queue = serving(tmp_path / "out", Environment(models_dir=models))
+    try:
+        run_job((client, queue), {**PREVIEW_JOB, "max_frames": 5, "diffusion_cadence": 2,
+                                  "optical_flow_cadence": "RAFT", "batch_name": "flow"})
+    finally:
+        queue.shutdown(cancel_running=True, timeout=10)
+    assert looked_in == [models] and flows and all(shape == (64, 64, 3) for shape in flows)
