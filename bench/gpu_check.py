@@ -7,7 +7,9 @@ $DEFORUM_GPU_SD15, $DEFORUM_GPU_SDXL, $DEFORUM_GPU_WEBUI_URL). For each checkpoi
 and the share of each frame spent outside the denoising loop (target below 5 %). With a WebUI URL it renders the
 same seed there and compares the frames: frame 0 through `/sdapi/v1/txt2img`, every frame through
 `/deforum_api/batches` when the WebUI runs Deforum's API (`--deforum-api`) and its output folder is readable here.
-Without CUDA it says so and exits 0; CI never runs it. `--tiny` checks the script itself on tiny random models.
+Without CUDA it says so and exits 0; CI never runs it. `--tiny` checks the script itself on tiny random models;
+`--random-weights` times full-size SD 1.5 and SDXL networks with random weights (no checkpoint needed; timings
+real, pictures noise). The first frames (model load, warm-up) are left out of the medians.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {"sd15": "DEFORUM_GPU_SD15", "sdxl": "DEFORUM_GPU_SDXL", "webui": "DEFORUM_GPU_WEBUI_URL"}
 TARGET_OUTSIDE = 0.05
 WARMUP_FRAMES = 2
+RANDOM = "random:"
 PROMPT = "a lighthouse on a rocky coast at sunset, oil painting, highly detailed"
 NEGATIVE = "blurry, low quality"
 
@@ -96,6 +99,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", dest="json_path", help="also write the results as JSON here")
     parser.add_argument("--tiny", action="store_true",
                         help="self-test: tiny random SD and SDXL models instead of real checkpoints")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="full-size SD 1.5 and SDXL networks with random weights (real timings, no download; "
+                             "no WebUI comparison)")
     args = parser.parse_args(argv)
     if args.frames < 1 or args.steps < 1:
         parser.error("--frames and --steps must be at least 1")
@@ -124,6 +130,9 @@ def cases_from(args: argparse.Namespace, tiny_dir: Path | None = None) -> list[C
         for name, sdxl in (("tiny-sd", False), ("tiny-sdxl", True)):
             tiny_pipeline(tokenizer, sdxl=sdxl).save_pretrained(tiny_dir / name)
         return [Case("tiny SD", str(tiny_dir / "tiny-sd"), 64), Case("tiny SDXL", str(tiny_dir / "tiny-sdxl"), 64)]
+    if args.random_weights:
+        return [Case("SD 1.5 (random weights)", RANDOM + "sd15", args.sd15_size),
+                Case("SDXL (random weights)", RANDOM + "sdxl", args.sdxl_size)]
     cases = [Case("SD 1.5", args.sd15, args.sd15_size)] if args.sd15 else []
     cases += [Case("SDXL", args.sdxl, args.sdxl_size)] if args.sdxl else []
     if not cases:
@@ -170,12 +179,24 @@ class LoopClock:
         return timed
 
 
+def model_factory(case: Case, device: str) -> Any:
+    """The case's model factory: diffusers over its checkpoint, or full-size random networks."""
+    if case.checkpoint.startswith(RANDOM):
+        from bench.gpu_check_random import random_model_factory
+
+        return random_model_factory(case.checkpoint.removeprefix(RANDOM), device)
+    from deforum.integrations.diffusers.service import load_model_service
+
+    return lambda settings: load_model_service(case.checkpoint, device=device)
+
+
 def render_case(case: Case, args: argparse.Namespace, root: Path) -> CaseResult:
     """Render one checkpoint, timing every frame and its denoising loop."""
     import torch
 
+    from deforum.core.run import run_render
     from deforum.integrations.diffusers import sampling
-    from deforum.integrations.services import render_standalone
+    from deforum.integrations.services import Environment, services_for
 
     device = torch.device(args.device)
     synchronize = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
@@ -193,8 +214,9 @@ def render_case(case: Case, args: argparse.Namespace, root: Path) -> CaseResult:
     sampling.denoise = clock.wrap(original)
     try:
         settings = check_settings(case, args)
+        services = services_for(settings, Environment(model=model_factory(case, args.device)))
         mark[0] = time.perf_counter()
-        result = render_standalone(settings, root, model=case.checkpoint, progress=progress)
+        result = run_render(settings, services, root, progress=progress)
     finally:
         sampling.denoise = original
     return CaseResult(case.label, case.size, frames, loops, str(result.outdir), result.timestring)
@@ -231,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = Path(args.outdir) if args.outdir else Path(scratch) / "out"
         cases = cases_from(args, Path(scratch) / "tiny")
         results = [render_case(case, args, root) for case in cases]
-        if args.webui_url:
+        if args.webui_url and not args.random_weights:
             for case, result in zip(cases, results, strict=True):
                 result.webui = compare_with_webui(args.webui_url, case, check_settings(case, args), result)
         summaries = [result.summary() for result in results]
