@@ -56,6 +56,7 @@ class CaseResult:
     size: int
     frame_seconds: list[float]
     loop_seconds: list[float]
+    vae_seconds: list[float]
     outdir: str
     timestring: str
     webui: dict[str, Any] = field(default_factory=dict)
@@ -63,13 +64,18 @@ class CaseResult:
     def summary(self) -> dict[str, Any]:
         """Median and p90 seconds per frame and outside-loop share, after the warm-up frames."""
         frames, loops = self.frame_seconds[WARMUP_FRAMES:], self.loop_seconds[WARMUP_FRAMES:]
+        vae = self.vae_seconds[WARMUP_FRAMES:]
         shares = [(f - loop) / f for f, loop in zip(frames, loops, strict=True) if f > 0]
+        rest = [(f - loop - v) / f for f, loop, v in zip(frames, loops, vae, strict=True) if f > 0]
         return {"label": self.label, "size": self.size, "frames": len(self.frame_seconds),
                 "first_frame_s": self.frame_seconds[0] if self.frame_seconds else None,
                 "s_per_frame": statistics.median(frames) if frames else None,
                 "s_per_frame_p90": percentile(frames, 0.9),
                 "outside_loop_share": statistics.median(shares) if shares else None,
                 "outside_loop_share_p90": percentile(shares, 0.9),
+                "vae_share": statistics.median([v / f for f, v in zip(frames, vae, strict=True) if f > 0])
+                if frames else None,
+                "rest_share": statistics.median(rest) if rest else None,
                 "outside_target_met": bool(shares) and statistics.median(shares) < TARGET_OUTSIDE,
                 "outdir": self.outdir, "timestring": self.timestring, "webui": self.webui}
 
@@ -200,37 +206,40 @@ def render_case(case: Case, args: argparse.Namespace, root: Path) -> CaseResult:
 
     device = torch.device(args.device)
     synchronize = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
-    clock = LoopClock(synchronize)
-    frames, loops = [], []
+    clock, vae_clock = LoopClock(synchronize), LoopClock(synchronize)
+    frames, loops, vae = [], [], []
     mark = [time.perf_counter()]
 
     def progress(done: int, total: int) -> None:
         now = time.perf_counter()
         frames.append(now - mark[0])
         loops.append(clock.current)
-        clock.current, mark[0] = 0.0, now
+        vae.append(vae_clock.current)
+        clock.current, vae_clock.current, mark[0] = 0.0, 0.0, now
 
-    original = sampling.denoise
-    sampling.denoise = clock.wrap(original)
+    original = (sampling.denoise, sampling.vae_encode, sampling.vae_decode)
+    sampling.denoise = clock.wrap(original[0])
+    sampling.vae_encode, sampling.vae_decode = vae_clock.wrap(original[1]), vae_clock.wrap(original[2])
     try:
         settings = check_settings(case, args)
         services = services_for(settings, Environment(model=model_factory(case, args.device)))
         mark[0] = time.perf_counter()
         result = run_render(settings, services, root, progress=progress)
     finally:
-        sampling.denoise = original
-    return CaseResult(case.label, case.size, frames, loops, str(result.outdir), result.timestring)
+        sampling.denoise, sampling.vae_encode, sampling.vae_decode = original
+    return CaseResult(case.label, case.size, frames, loops, vae, str(result.outdir), result.timestring)
 
 
 def report(summaries: list[dict[str, Any]]) -> str:
     """A markdown table of the results."""
-    rows = ["| model | size | frames | s/frame (p90) | outside the loop (p90) | < 5 % | WebUI frame 0 | WebUI run |",
-            "|---|---:|---:|---:|---:|:---:|---|---|"]
+    rows = ["| model | size | frames | s/frame (p90) | outside the loop (p90) | of it VAE | of it the rest | < 5 % | "
+            "WebUI frame 0 | WebUI run |", "|---|---:|---:|---:|---:|---:|---:|:---:|---|---|"]
     for s in summaries:
         web = s["webui"]
         rows.append(f"| {s['label']} | {s['size']} | {s['frames']} | {fmt(s['s_per_frame'], '.3f')} "
                     f"({fmt(s['s_per_frame_p90'], '.3f')}) | {fmt(s['outside_loop_share'], '.1%')} "
-                    f"({fmt(s['outside_loop_share_p90'], '.1%')}) | {'yes' if s['outside_target_met'] else 'NO'} | "
+                    f"({fmt(s['outside_loop_share_p90'], '.1%')}) | {fmt(s['vae_share'], '.1%')} | "
+                    f"{fmt(s['rest_share'], '.1%')} | {'yes' if s['outside_target_met'] else 'NO'} | "
                     f"{web.get('txt2img', '-')} | {web.get('run', '-')} |")
     return "\n".join(rows)
 

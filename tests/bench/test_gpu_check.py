@@ -72,7 +72,8 @@ def test_tiny_self_test_times_every_frame(tiny_run: tuple[list[dict], Path]) -> 
     assert [r["label"] for r in results] == ["tiny SD", "tiny SDXL"]
     for result in results:
         assert result["frames"] == 3 and result["s_per_frame"] > 0
-        assert 0.0 < result["outside_loop_share"] < 1.0
+        assert 0.0 < result["outside_loop_share"] < 1.0 and 0.0 < result["vae_share"] < result["outside_loop_share"]
+        assert result["rest_share"] == pytest.approx(result["outside_loop_share"] - result["vae_share"], abs=0.3)
         assert len(list(Path(result["outdir"]).glob(f"{result['timestring']}_[0-9]*.png"))) == 3
 
 
@@ -125,7 +126,7 @@ def test_webui_comparison_reads_the_webuis_frames(tiny_run: tuple[list[dict], Pa
     StubWebUI.image, StubWebUI.run = buffer.getvalue(), (str(ours), timestring)
     case = gpu_check.Case("tiny SD", "/w/tiny-sd", 64)
     args = gpu_check.parse_args(["--frames", "3", "--steps", "2"])
-    result = gpu_check.CaseResult("tiny SD", 64, [], [], str(ours), timestring)
+    result = gpu_check.CaseResult("tiny SD", 64, [], [], [], str(ours), timestring)
     found = compare_with_webui(stub_webui, case, gpu_check.check_settings(case, args), result)
     assert 0 < found["txt2img_numbers"]["mean_abs"] <= 3.0
     assert found["run_numbers"]["frames_compared"] == 3 and found["run_numbers"]["max"] == 0.0
