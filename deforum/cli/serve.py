@@ -26,9 +26,10 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auth", default=os.environ.get(AUTH_ENV), metavar="USER:PASS[,USER2:PASS2]",
                         help=f"require HTTP Basic credentials (default: ${AUTH_ENV}, else none)")
     parser.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; jobs write to OUTDIR/<batch_name>/")
-    parser.add_argument("--model", help="local checkpoint to diffuse with, loaded once at start and kept "
-                        "(checkpoint_schedule switches it); without it only motion_preview_mode jobs are accepted")
-    parser.add_argument("--models-dir",
+    parser.add_argument("--model", metavar="PATH",
+                        help="local checkpoint to diffuse with, loaded once at start and kept (checkpoint_schedule "
+                             "switches it); without it only motion_preview_mode jobs are accepted")
+    parser.add_argument("--models-dir", metavar="DIR",
                         help="WebUI-style models folder: checkpoints for checkpoint_schedule, Deforum/<depth or RAFT "
                              "model> (default $DEFORUM_MODELS_DIR, ./models)")
     parser.add_argument("--allow-local-files", action="store_true",
