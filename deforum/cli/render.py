@@ -42,6 +42,17 @@ def _progress_bar(total: int):
 
 
 
+def _preview_interval(text: str) -> int:
+    """--preview-every: a frame count of at least 0 (0: no preview video)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of frames (0: off), got {text!r}")
+    return value
+
+
 def _srt_params(text: str | None) -> list[str] | None:
     """The --srt parameter names (None when --srt is not given)."""
     if text is None:
@@ -102,7 +113,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, _cancel_on_first_interrupt(cancel))
     try:
         result = render_standalone(settings, args.outdir, model=args.model, models_dir=args.models_dir,
-                                   resume=args.resume, cancel=cancel, progress=update, subtitles=subtitles)
+                                   resume=args.resume, cancel=cancel, progress=update, subtitles=subtitles,
+                                   preview_every=args.preview_every)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
@@ -134,6 +146,9 @@ def add_render_command(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--srt", nargs="?", const="", metavar="PARAMS",
                         help="write <timestring>.srt with each frame's seed and these comma-separated parameters, "
                              "e.g. --srt 'Zoom,Angle,Prompt'")
+    render.add_argument("--preview-every", type=_preview_interval, default=0, metavar="N",
+                        help="while rendering, remake <timestring>_preview.mp4 of the frames so far every N frames "
+                             "(the WebUI's 'Generate preview video during generation'; default 0: off)")
     render.add_argument("--resume", metavar="TIMESTRING", help="continue an interrupted run in the same folder")
     render.add_argument("--plan", action="store_true",
                         help="print the frame plan (which frames are diffused and why) and exit")

@@ -1,4 +1,5 @@
-"""The `serve` command: the REST API standalone (uvicorn, loopback by default, motion-preview renders)."""
+"""The `serve` command: the REST API standalone (uvicorn, loopback by default; diffusion on --model, else motion
+previews)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auth", default=os.environ.get(AUTH_ENV), metavar="USER:PASS[,USER2:PASS2]",
                         help=f"require HTTP Basic credentials (default: ${AUTH_ENV}, else none)")
     parser.add_argument("--outdir", default=DEFAULT_OUTDIR, help="output root; jobs write to OUTDIR/<batch_name>/")
+    parser.add_argument("--model", metavar="PATH",
+                        help="local checkpoint to diffuse with, loaded once at start and kept (checkpoint_schedule "
+                             "switches it); without it only motion_preview_mode jobs are accepted")
+    parser.add_argument("--models-dir", metavar="DIR",
+                        help="WebUI-style models folder: checkpoints for checkpoint_schedule, Deforum/<depth or RAFT "
+                             "model> (default $DEFORUM_MODELS_DIR, ./models)")
     parser.add_argument("--allow-local-files", action="store_true",
                         help="let settings read local files (init_image, video_init_path, ...); off by default")
     parser.add_argument("--allow-urls", action="store_true",
@@ -58,13 +65,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            allow_local_files=args.allow_local_files, access_log=args.access_log,
                            max_body_bytes=int(args.max_body_mb * 1024 * 1024),
                            retention=Retention(days=args.keep_jobs_days, jobs=args.keep_jobs),
-                           allow_urls=args.allow_urls)
+                           allow_urls=args.allow_urls, model=args.model, models_dir=args.models_dir)
     try:
         serve(options, on_ready=lambda url: print(f"Deforum API on {url} (docs: {url}/docs), output root "
                                                   f"{options.outdir.resolve()}", flush=True))
     except OSError as err:
         raise ValueError(f"Cannot serve on {args.host}:{args.port}: {err}. Choose another --host/--port.") from None
-    except RuntimeError as err:
+    except (RuntimeError, FileNotFoundError) as err:
         raise ValueError(str(err)) from None
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
@@ -72,8 +79,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_serve_command(sub: argparse._SubParsersAction) -> None:
-    """Register `serve [--host 127.0.0.1] [--port 7861] [--auth user:pass] [--outdir DIR] [--allow-local-files]`."""
-    serve = sub.add_parser("serve", help="serve the REST API (motion-preview renders)")
+    """Register `serve [--model PATH] [--models-dir DIR] [--host 127.0.0.1] [--port 7861] [--auth user:pass] ...`."""
+    serve = sub.add_parser("serve", help="serve the REST API (diffusion with --model PATH, else motion previews)")
     _add_serve_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
 

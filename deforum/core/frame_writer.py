@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 Job = Callable[[], Any]
 DEFAULT_WORKERS = 2
 DEFAULT_MAX_PENDING = 4
-ORDERED_PER_JOB = 4  # a frame queues up to four ordered jobs (rename, video, .srt cue, checkpoint)
+ORDERED_PER_JOB = 5  # a frame queues up to five ordered jobs (rename, video, .srt cue, preview video, checkpoint)
 
 
 class BackgroundWriter:

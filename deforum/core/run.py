@@ -19,6 +19,7 @@ from deforum.core.hybrid_source import HybridVideo, hybrid_available
 from deforum.core.inputs import ControlNetSource, RenderHook, RenderInputs, RenderServices
 from deforum.core.masking import RenderMasks, extract_mask_frames, uses_masks
 from deforum.core.plan import FramePlan
+from deforum.core.preview_video import PreviewVideo
 from deforum.core.resume import ResumeError, check_resume_settings, resume_point, saved_seed
 from deforum.core.run_claim import claim_timestring, release_claim
 from deforum.core.run_inputs import render_inputs, with_shake
@@ -57,13 +58,15 @@ PostProcess = Callable[[Settings, Path, str, Path], Sequence[Path]]
 
 @dataclass(frozen=True)
 class OutputOptions:
-    """How a run's files are written: the ffmpeg encoding and the model recorded in the settings file."""
+    """How a run's files are written: the ffmpeg encoding, the model recorded in the settings file, and the
+    in-progress preview video every `preview_every` frames (0: none)."""
 
     crf: int = 17
     preset: str = "slow"
     ffmpeg: str | None = None
     model_name: str = ""
     model_hash: str = ""
+    preview_every: int = 0
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,8 @@ def run_render(settings: Settings, services: RenderServices, root: Path, *, resu
     pipe = None if resume else video_pipe(settings, outdir / f"{timestring}.mp4", output)
     sink = DiskFrameSink(outdir, timestring, depth_larger_is_nearer=getattr(services.depth, "larger_is_nearer", True),
                          subtitles=_subtitles(settings, inputs, outdir / f"{timestring}.srt", subtitles, keep_before),
-                         video=pipe)
+                         video=pipe, after_frame=preview_video(settings, outdir, timestring, inputs.plan.max_frames,
+                                                               output))
     outcome = render_to_sink(inputs, services, sink, pipe, cancel=cancel, progress=progress, state=state)
     video, extra = finish_video(settings, outdir, timestring, postprocess, output, piped=pipe)
     return RunResult(outdir, timestring, outcome.frames_written, outcome.cancelled, video, extra)
@@ -282,6 +286,18 @@ def video_pipe(settings: Settings, path: Path, output: OutputOptions) -> VideoPi
     if settings.output.skip_video_creation:
         return None
     return VideoPipe(path, settings.output.fps, crf=output.crf, preset=output.preset, ffmpeg=output.ffmpeg)
+
+
+def preview_video(settings: Settings, outdir: Path, timestring: str, max_frames: int,
+                  output: OutputOptions) -> PreviewVideo | None:
+    """The in-progress preview video when `output.preview_every` asks for one."""
+    if output.preview_every <= 0:
+        return None
+    out = settings.output
+    return PreviewVideo(outdir, timestring, output.preview_every, max_frames, out.fps,
+                        soundtrack=resolve_soundtrack(out.add_soundtrack, out.soundtrack_path,
+                                                      settings.anim.video_init_path),
+                        crf=output.crf, preset=output.preset, ffmpeg=output.ffmpeg)
 
 
 def render_to_sink(inputs: RenderInputs, services: RenderServices, sink: DiskFrameSink, pipe: VideoPipe | None, *,

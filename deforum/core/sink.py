@@ -7,7 +7,7 @@ import functools
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
@@ -96,15 +96,18 @@ def write_checkpoint(outdir: Path, timestring: str, arrays: dict[str, np.ndarray
 
 class DiskFrameSink:
     """Writes `<timestring>_<frame:09>.png` atomically, depth maps, and a checkpoint after each segment, in the
-    background; the arrays handed over are kept until written (the render loop never changes them in place)."""
+    background; the arrays handed over are kept until written (the render loop never changes them in place).
+    `after_frame(frame)` runs on the ordered thread once that frame is in place (the preview video)."""
 
     def __init__(self, outdir: str | os.PathLike, timestring: str, *, depth_larger_is_nearer: bool = True,
-                 subtitles: FrameSubtitles | None = None, video: VideoFeed | None = None) -> None:
+                 subtitles: FrameSubtitles | None = None, video: VideoFeed | None = None,
+                 after_frame: Callable[[int], None] | None = None) -> None:
         self.outdir = Path(outdir)
         self.timestring = timestring
         self.depth_larger_is_nearer = depth_larger_is_nearer
         self.subtitles = subtitles
         self.video = video
+        self.after_frame = after_frame
         self._writer: BackgroundWriter | None = None
         self._unsynced: list[Path] = []  # frames renamed into place since the last checkpoint (ordered thread)
         self._checkpoints_queued = 0
@@ -140,6 +143,8 @@ class DiskFrameSink:
         self.writer.submit_ordered(commit, after=(written,), on_skip=functools.partial(discard_written_temp, written))
         if self.video is not None:
             self.writer.submit_ordered(functools.partial(self.video.write, frame, image))
+        if self.after_frame is not None:
+            self.writer.submit_ordered(functools.partial(self.after_frame, frame))
 
     def write_info(self, frame: int, seed: int, tween: float | None) -> None:
         """Queue the frame's cue for the .srt when subtitles are on."""

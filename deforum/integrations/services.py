@@ -7,8 +7,10 @@ cadence blends, no human masks); a real render stops before anything is written,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +21,15 @@ from deforum.core.inputs import RenderServices
 from deforum.core.preview import PreviewModelService
 from deforum.core.services import CancelToken, DepthEstimator, FlowEstimator, ModelService
 from deforum.core.support import needs_depth, needs_human_matting, needs_raft
+from deforum.models.generation import GeneratedImage, GenerationRequest
 from deforum.models.settings import Settings
 
 if TYPE_CHECKING:
     from deforum.core.engine import ProgressCallback
     from deforum.core.run import RunResult
 
-__all__ = ["Environment", "ModelFactory", "diffusers_model", "render_standalone", "services_for"]
+__all__ = ["Environment", "KeptModel", "ModelFactory", "diffusers_model", "end_run", "render_standalone",
+           "services_for"]
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +150,50 @@ def diffusers_model(model: str | None, models_dir: str | None = None) -> ModelFa
     return load
 
 
+def end_run() -> None:
+    """After a run: the depth model is freed unless the run asked to keep it in VRAM."""
+    from deforum.depth import DEPTH_MODEL_CACHE
+
+    DEPTH_MODEL_CACHE.end_run()
+
+
+class KeptModel:
+    """A server's diffusers model, loaded once and kept for every job (a ModelFactory and a ModelService): a
+    request's `checkpoint_schedule` entry switches it, a request naming no checkpoint gets the server's own back."""
+
+    def __init__(self, model: str, models_dir: str | None = None) -> None:
+        self.path = Path(model).expanduser().resolve()
+        self.models_dir = models_dir
+        self._service: ModelService | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, settings: Settings) -> ModelService:
+        """The factory: every job shares this one service."""
+        return self
+
+    def load(self) -> ModelService:
+        """The diffusers service, loaded on the first call (offline)."""
+        with self._lock:
+            if self._service is None:
+                from deforum.integrations.diffusers.service import load_model_service
+
+                self._service = load_model_service(str(self.path), models_dir=self.models_dir)
+            return self._service
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> GeneratedImage:
+        """Generate on the checkpoint the request names, or on the server's own."""
+        checkpoint = request.checkpoint or str(self.path)
+        return self.load().generate(dataclasses.replace(request, checkpoint=checkpoint), cancel)
+
+
 def render_standalone(settings: Settings, outdir: str | Path, *, model: str | None = None,
                       models_dir: str | None = None, resume: str | None = None, cancel: CancelToken | None = None,
-                      progress: ProgressCallback | None = None, subtitles: list[str] | None = None) -> RunResult:
-    """Render a frame-by-frame animation without the WebUI: diffusers over ``model``, or the motion preview."""
+                      progress: ProgressCallback | None = None, subtitles: list[str] | None = None,
+                      preview_every: int = 0) -> RunResult:
+    """Render a frame-by-frame animation without the WebUI: diffusers over ``model``, or the motion preview;
+    ``preview_every`` N > 0 remakes `<timestring>_preview.mp4` of the frames so far every N frames."""
     from deforum.config.weights import checkpoint_identity
     from deforum.core.run import OutputOptions, run_render
-    from deforum.depth import DEPTH_MODEL_CACHE
     from deforum.integrations.features.hooks import render_hooks
     from deforum.integrations.post.postprocess import check_postprocess_weights, run_postprocess
 
@@ -164,6 +205,7 @@ def render_standalone(settings: Settings, outdir: str | Path, *, model: str | No
     try:
         return run_render(settings, services, Path(outdir), resume=resume, cancel=cancel, progress=progress,
                           subtitles=subtitles, postprocess=functools.partial(run_postprocess, models_dir=models_dir),
-                          hooks=hooks, output=OutputOptions(model_name=name, model_hash=model_hash))
+                          hooks=hooks, output=OutputOptions(model_name=name, model_hash=model_hash,
+                                                            preview_every=preview_every))
     finally:
-        DEPTH_MODEL_CACHE.end_run()
+        end_run()

@@ -130,6 +130,23 @@ def test_sigkill_then_resume_matches_an_uninterrupted_render(tmp_path: Path, kil
         assert ours == (full_dir / f"{full_ts}_{i:09}.png").read_bytes(), i
 
 
+def test_render_preview_every_writes_the_in_progress_video(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from deforum.media.video import count_video_frames
+
+    assert main(["render", str(DEFAULTS), "--preview", "--preview-every", "3", "--outdir", str(tmp_path),
+                 "--set", "W=64", "--set", "H=64", "--set", "max_frames=8", "--set", "batch_name=pv"]) == 0
+    outdir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    [preview] = outdir.glob("*_preview.mp4")
+    assert count_video_frames(str(preview)) == 6
+    assert count_video_frames(str(outdir / preview.name.replace("_preview", ""))) == 8
+
+
+def test_render_preview_every_must_be_a_frame_count(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["render", str(DEFAULTS), "--preview", "--preview-every", "-2"])
+    assert exited.value.code == 2 and "--preview-every" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_render_with_a_local_checkpoint_uses_diffusion(tmp_path: Path) -> None:
     pytest.importorskip("diffusers")

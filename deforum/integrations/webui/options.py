@@ -9,6 +9,7 @@ from typing import Any
 
 from deforum.config.download import Progress
 from deforum.config.fetch import configure
+from deforum.core.preview_video import DEFAULT_PREVIEW_INTERVAL, preview_interval
 from deforum.integrations.webui import host
 from deforum.media.srt import SRT_PARAM_CHOICES
 
@@ -62,8 +63,8 @@ def option_defs(low_vram: bool = False) -> tuple[OptionDef, ...]:
         OptionDef("deforum_preview", "Off",
                   "Generate preview video during generation? (Preview does not include frame interpolation or "
                   "upscaling.)", "Radio", (("interactive", True), ("choices", list(PREVIEW_CHOICES)))),
-        OptionDef("deforum_preview_interval_frames", 100, "Generate preview every N frames", "Slider",
-                  (("interactive", True), ("minimum", 10), ("maximum", 500))),
+        OptionDef("deforum_preview_interval_frames", DEFAULT_PREVIEW_INTERVAL, "Generate preview every N frames",
+                  "Slider", (("interactive", True), ("minimum", 10), ("maximum", 500))),
         OptionDef("deforum_offline", False, "Work offline: never download model weights or URL inputs (missing "
                   "files are errors; `deforum models download` fetches them ahead)", "Checkbox",
                   (("interactive", True),)),
@@ -112,6 +113,11 @@ def download_progress(label: str) -> Progress:
         host.state().textinfo = f"Downloading {label}: {done / 1e6:.0f} / {size}"
 
     return update
+
+
+def preview_every() -> int:
+    """Frames between in-progress preview videos ("Generate preview video during generation"), 0 when Off."""
+    return preview_interval(get("deforum_preview"), get("deforum_preview_interval_frames"))
 
 
 def subtitle_params() -> list[str] | None:

@@ -95,11 +95,13 @@ def postprocess_for(settings: Settings, cancel: CancelToken) -> Callable[..., li
 
 
 def output_options() -> OutputOptions:
-    """The WebUI's ffmpeg options (Settings → Deforum) and the loaded checkpoint, for every run's files."""
+    """The WebUI's ffmpeg and preview-video options (Settings → Deforum) and the loaded checkpoint, for every
+    run's files."""
     from deforum.integrations.webui.tools import ffmpeg_args
 
     name, model_hash = host.model_info()
-    return OutputOptions(**ffmpeg_args(), model_name=name, model_hash=model_hash)
+    return OutputOptions(**ffmpeg_args(), model_name=name, model_hash=model_hash,
+                         preview_every=options.preview_every())
 
 
 def render_settings(settings: Settings, *, root: Path | None = None, cancel: CancelToken | None = None,

@@ -20,7 +20,8 @@ pytest.importorskip("uvicorn")
 ROOT = Path(__file__).resolve().parents[3]
 START_SECONDS = 60.0
 JOB_SECONDS = 60.0
-TINY = {"W": 64, "H": 64, "max_frames": 4, "animation_mode": "2D", "skip_video_creation": True, "seed": 1}
+TINY = {"W": 64, "H": 64, "max_frames": 4, "animation_mode": "2D", "skip_video_creation": True, "seed": 1,
+        "motion_preview_mode": True}
 LONG = {**TINY, "max_frames": 5000}
 AUTH = ("alice", "s3cret")
 
@@ -40,11 +41,13 @@ class Server:
         self._wait_ready()
 
     def _read_url(self) -> str:
-        line = self.proc.stdout.readline()
-        if "http://" not in line:
-            self.proc.kill()
-            raise RuntimeError(f"server did not start: {line}{self.proc.stdout.read()}")
-        return line.split(" on ")[1].split()[0]
+        seen = []
+        for line in self.proc.stdout:
+            if "http://" in line:
+                return line.split(" on ")[1].split()[0]
+            seen.append(line)
+        self.proc.kill()
+        raise RuntimeError(f"server did not start: {''.join(seen)}")
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_SECONDS
@@ -157,6 +160,17 @@ def test_bad_requests_are_400_or_422_naming_the_key(server: Server) -> None:
     wan = {**TINY, "animation_mode": "Wan Video"}
     unsupported = server.client.post("/deforum_api/batches", json={"deforum_settings": wan})
     assert unsupported.status_code == 422 and unsupported.json()["detail"][0]["loc"][-1] == "animation_mode"
+    assert len(server.client.get("/deforum_api/jobs").json()) == before
+
+
+def test_diffusion_job_without_model_is_refused_naming_the_fix(server: Server) -> None:
+    before = len(server.client.get("/deforum_api/jobs").json())
+    response = server.client.post("/deforum_api/batches",
+                                  json={"deforum_settings": {**TINY, "motion_preview_mode": False}})
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "deforum_settings", 0, "motion_preview_mode"]
+    assert "--model PATH" in problem["msg"] and "motion_preview_mode true" in problem["msg"]
     assert len(server.client.get("/deforum_api/jobs").json()) == before
 
 

@@ -250,6 +250,16 @@ def test_serve_command_registers_its_options() -> None:
     assert defaults.port == 7861 and not defaults.allow_local_files
 
 
+def test_serve_with_a_missing_model_stops_before_listening(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from deforum.cli import main
+
+    missing = tmp_path / "nope.safetensors"
+    assert main(["serve", "--port", "0", "--outdir", str(tmp_path / "out"), "--model", str(missing),
+                 "--models-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"Model checkpoint not found: {missing}" in err and "Traceback" not in err
+
+
 def test_importing_deforum_and_the_serve_command_does_not_import_fastapi() -> None:
     import subprocess
     import sys

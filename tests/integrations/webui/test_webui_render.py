@@ -81,6 +81,19 @@ def test_motion_preview_needs_no_model(webui) -> None:
     assert webui.processing.CALLS == [] and len(frames(result.outdir)) == 3
 
 
+@pytest.mark.parametrize(("choice", "frames_in_preview"), [
+    ("On", 4), ("On, concurrent (don't pause generation)", 4), ("Off", None)])
+def test_preview_video_option_writes_the_frames_so_far_every_n_frames(webui, choice: str,
+                                                                      frames_in_preview: int | None) -> None:
+    from deforum.media.video import count_video_frames
+
+    webui.shared.opts.data.update(deforum_preview=choice, deforum_preview_interval_frames=2)
+    result = render.render_settings(small(max_frames=6))
+    preview = result.outdir / f"{result.timestring}_preview.mp4"
+    assert (count_video_frames(str(preview)) if preview.exists() else None) == frames_in_preview
+    assert count_video_frames(str(result.video)) == 6
+
+
 def test_resume_continues_the_run_with_its_timestring(webui) -> None:
     webui.processing.HOOKS.append(
         lambda p: webui.shared.state.interrupt() if len(webui.processing.CALLS) == 2 else None)
