@@ -81,3 +81,45 @@ def tiny_pipeline(tokenizer_dir: Path, *, sdxl: bool = False, inpainting: bool =
                                      text_encoder_2=_text_encoder(48, vocab, True, "gelu"), tokenizer=tokenizer,
                                      tokenizer_2=tokenizer_2, unet=_unet(9 if inpainting else 4, 80, True, 48),
                                      scheduler=scheduler)
+
+
+def _lora_layers(model: Any, targets: list[str], rank: int, seed: int) -> dict[str, Any]:
+    """Random LoRA A/B weights (PEFT names) for `targets` of a copy of `model`."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+
+    torch.manual_seed(seed)
+    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=targets, init_lora_weights=False)
+    twin = inject_adapter_in_model(config, copy.deepcopy(model), adapter_name="tiny")
+    return {k: v.detach().clone() for k, v in get_peft_model_state_dict(twin, adapter_name="tiny").items()}
+
+
+def _kohya(layers: dict[str, Any], prefix: str, rank: int) -> dict[str, Any]:
+    """PEFT-named layers renamed as kohya's sd-scripts writes them (lora_down/lora_up/alpha)."""
+    import torch
+
+    out: dict[str, Any] = {}
+    for key, value in layers.items():
+        module, part = key.rsplit(".lora_", 1)
+        name = f"{prefix}_{module.replace('.', '_')}"
+        out[f"{name}.lora_{'down' if part.startswith('A') else 'up'}.weight"] = value
+        out[f"{name}.alpha"] = torch.tensor(float(rank))
+    return out
+
+
+def write_tiny_lora(pipe: Any, path: Path, *, kohya: bool = False, seed: int = 0, rank: int = 4) -> Path:
+    """A random LoRA for the UNet's attention and the first text encoder, as a diffusers or kohya .safetensors."""
+    from safetensors.torch import save_file
+
+    unet = _lora_layers(pipe.unet, ["to_q", "to_k", "to_v", "to_out.0"], rank, seed)
+    text = _lora_layers(pipe.text_encoder, ["q_proj", "k_proj", "v_proj", "out_proj"], rank, seed + 1)
+    text = {f"text_model.{k}": v for k, v in text.items()}
+    if kohya:
+        state = {**_kohya(unet, "lora_unet", rank), **_kohya(text, "lora_te", rank)}
+    else:
+        state = {**{f"unet.{k}": v for k, v in unet.items()}, **{f"text_encoder.{k}": v for k, v in text.items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    return path
