@@ -19,6 +19,7 @@ import numpy as np
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.diffusers import images, sampling
 from deforum.integrations.diffusers.controlnet import FOLDER_NAME, ControlNetModels
+from deforum.integrations.diffusers.embeddings import Embeddings, embedding_folders
 from deforum.integrations.diffusers.lora import LoraAdapters, lora_folders, split_lora_tags
 from deforum.integrations.diffusers.noise import NoiseSpec, first_noise, fixed_seed, seeded_randn
 from deforum.integrations.diffusers.samplers import (
@@ -47,7 +48,9 @@ class DiffusersModelService:
         self._loader, self._checkpoint, self._search_dirs = loader, checkpoint, search_dirs
         self.controlnets = ControlNetModels(controlnet_dir)
         self._lora_folders = lora_folders(models_dirs)
+        self._embedding_folders = embedding_folders(models_dirs)
         self.loras = LoraAdapters(parts, self._lora_folders)
+        self.embeddings = Embeddings(parts, self._embedding_folders)
         self._schedulers: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._notified: set[str] = set()
@@ -86,8 +89,7 @@ class DiffusersModelService:
                          (request.seed_resize_from_w, request.seed_resize_from_h))
         noise, generator = first_noise(spec, factor)
         noise = noise.to(parts.device)
-        conditioning = parts.prompts.conditioning(self._prompt_with_loras(request), request.negative_prompt,
-                                                  request.clip_skip)
+        conditioning = parts.prompts.conditioning(*self._prompts(request), request.clip_skip)
         job = sampling.Job(latents=noise, noise=noise, conditioning=conditioning, cfg_scale=float(request.cfg_scale),
                            generator=generator, seed=seed, eta=float(request.ddim_eta or 0.0),
                            time_ids=self._time_ids(width, height),
@@ -98,15 +100,17 @@ class DiffusersModelService:
             return self._txt2img(request, job, scheduler, cancel)
         return self._img2img(request, job, scheduler, choice, cancel, (width, height))
 
-    def _prompt_with_loras(self, request: GenerationRequest) -> str:
-        """The prompt without its LoRA tags, once this frame's LoRA weights are set on the model."""
+    def _prompts(self, request: GenerationRequest) -> tuple[str, str]:
+        """Prompt and negative prompt as the text encoders read them: this frame's LoRA weights set, embeddings in."""
         try:
             prompt, uses = split_lora_tags(request.prompt)
         except ValueError as error:
             raise ValueError(f"frame {request.frame}: {error}") from None
-        if self.loras.apply(uses, prompt=request.prompt, frame=request.frame):
+        changed = self.loras.apply(uses, prompt=request.prompt, frame=request.frame)
+        (prompt, new), (negative, new_negative) = map(self.embeddings.expand, (prompt, request.negative_prompt))
+        if changed or new or new_negative:
             self.parts.prompts.forget()
-        return prompt
+        return prompt, negative
 
     def _txt2img(self, request: GenerationRequest, job: sampling.Job, scheduler: Any,
                  cancel: CancelToken | None) -> np.ndarray:
@@ -248,6 +252,7 @@ class DiffusersModelService:
         _free_memory()
         self.parts, self._checkpoint = self._loader(path), path
         self.loras = LoraAdapters(self.parts, self._lora_folders)
+        self.embeddings = Embeddings(self.parts, self._embedding_folders)
 
     def _infotext(self, request: GenerationRequest, choice: SamplerChoice, seed: int) -> str:
         """WebUI-style generation parameters."""
