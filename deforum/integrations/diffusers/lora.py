@@ -10,6 +10,8 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,14 @@ def _state_and_alphas(path: Path, sdxl: bool) -> tuple[dict, dict | None]:
     return state, alphas
 
 
+@contextmanager
+def _quiet_peft() -> Iterator[None]:
+    """Silence PEFT's warning that a second adapter joins a model (several LoRAs at once are intended here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Already found a `peft_config`", UserWarning)
+        yield
+
+
 def _inject_text_encoder(state: dict, alphas: dict | None, encoder: Any, prefix: str, adapter: str) -> bool:
     """Add one LoRA's layers for one text encoder with PEFT (as diffusers does, without transformers' adapter API)."""
     from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_peft
@@ -109,8 +119,7 @@ def _inject_text_encoder(state: dict, alphas: dict | None, encoder: Any, prefix:
     if alphas is not None:
         alphas = {k.removeprefix(prefix + "."): v for k, v in alphas.items() if k.split(".")[0] == prefix}
     config = _create_lora_config(own, alphas, None, ranks, is_unet=False)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Already found a `peft_config`", UserWarning)
+    with _quiet_peft():
         inject_adapter_in_model(config, encoder, adapter_name=adapter)
     result = set_peft_model_state_dict(encoder, own, adapter_name=adapter)
     unexpected = getattr(result, "unexpected_keys", None)
@@ -162,7 +171,8 @@ class LoraAdapters:
         state, alphas = _state_and_alphas(path, self.parts.sdxl)
         has_unet = any(key.startswith("unet.") for key in state)
         if has_unet:
-            StableDiffusionLoraLoaderMixin.load_lora_into_unet(state, alphas, self.parts.unet, adapter_name=adapter)
+            with _quiet_peft():
+                StableDiffusionLoraLoaderMixin.load_lora_into_unet(state, alphas, self.parts.unet, adapter_name=adapter)
         prefixes = ("text_encoder", "text_encoder_2")
         has_text = tuple(_inject_text_encoder(state, alphas, encoder, prefix, adapter)
                          for encoder, prefix in zip(self.parts.text_encoders, prefixes))

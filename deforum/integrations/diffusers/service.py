@@ -284,8 +284,9 @@ def _free_memory() -> None:
 
 def load_model_service(path: str, *, device: str | None = None, dtype: str | None = None,
                        models_dir: str | None = None, tokenizer_dir: str | None = None,
-                       config_dir: str | None = None) -> DiffusersModelService:
-    """Load a local checkpoint (.safetensors/.ckpt or diffusers folder) offline and wrap it as a ModelService."""
+                       config_dir: str | None = None) -> Any:
+    """Load a local checkpoint (.safetensors/.ckpt or diffusers folder; Flux too) offline as a ModelService."""
+    from deforum.integrations.diffusers.flux_loading import is_flux
     from deforum.integrations.diffusers.loading import default_models_dir, load_parts
     from deforum.integrations.diffusers.parts import pick_device, pick_dtype
 
@@ -293,6 +294,10 @@ def load_model_service(path: str, *, device: str | None = None, dtype: str | Non
     torch_device = pick_device(device)
     torch_dtype = pick_dtype(dtype, torch_device)
     models = Path(models_dir).expanduser() if models_dir else default_models_dir(checkpoint)
+    if is_flux(checkpoint):
+        from deforum.integrations.diffusers.flux import load_flux_service
+
+        return load_flux_service(checkpoint, device=torch_device, dtype=torch_dtype, models_dirs=(models,))
     configs = Path(config_dir).expanduser() if config_dir else None
 
     def loader(target: Path) -> Any:

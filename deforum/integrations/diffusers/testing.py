@@ -123,3 +123,35 @@ def write_tiny_lora(pipe: Any, path: Path, *, kohya: bool = False, seed: int = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in state.items()}, str(path))
     return path
+
+
+FLUX_SCHEDULER = {"base_image_seq_len": 256, "base_shift": 0.5, "max_image_seq_len": 4096, "max_shift": 1.15,
+                  "num_train_timesteps": 1000, "shift": 3.0, "use_dynamic_shifting": True}
+
+
+def tiny_flux_pipeline(tokenizer_dir: Path, *, seed: int = 0, guidance: bool = True) -> Any:
+    """A random-weight FluxPipeline (one double and one single block, tiny T5 and CLIP) at 64×64 latents of 8×8."""
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+    from transformers import T5Config, T5EncoderModel
+
+    from deforum.integrations.diffusers.tokenizer import load_clip_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = load_clip_tokenizer(tokenizer_dir)
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=16, num_layers=1, num_single_layers=1,
+                                         attention_head_dim=8, num_attention_heads=2, joint_attention_dim=32,
+                                         pooled_projection_dim=32, guidance_embeds=guidance, axes_dims_rope=(2, 2, 4))
+    if guidance:
+        for weight in transformer.time_text_embed.guidance_embedder.parameters():
+            torch.nn.init.normal_(weight, std=0.5)
+    t5 = T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1,
+                                 num_heads=4, decoder_start_token_id=0, pad_token_id=1))
+    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
+                        block_out_channels=(8, 8, 16, 16), norm_num_groups=8, sample_size=64, shift_factor=0.1,
+                        scaling_factor=0.5, down_block_types=("DownEncoderBlock2D",) * 4,
+                        up_block_types=("UpDecoderBlock2D",) * 4)
+    return FluxPipeline(scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_SCHEDULER), vae=vae.eval(),
+                        text_encoder=_text_encoder(32, len(tokenizer), False, "quick_gelu"), tokenizer=tokenizer,
+                        text_encoder_2=t5.eval(), tokenizer_2=load_clip_tokenizer(tokenizer_dir),
+                        transformer=transformer.eval())
