@@ -155,3 +155,13 @@ def tiny_flux_pipeline(tokenizer_dir: Path, *, seed: int = 0, guidance: bool = T
                         text_encoder=_text_encoder(32, len(tokenizer), False, "quick_gelu"), tokenizer=tokenizer,
                         text_encoder_2=t5.eval(), tokenizer_2=load_clip_tokenizer(tokenizer_dir),
                         transformer=transformer.eval())
+
+
+def write_tiny_flux_lora(pipe: Any, path: Path, *, seed: int = 0, rank: int = 4) -> Path:
+    """A random LoRA for a Flux transformer's attention, in diffusers' layout (.safetensors)."""
+    from safetensors.torch import save_file
+
+    layers = _lora_layers(pipe.transformer, ["to_q", "to_k", "to_v"], rank, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({f"transformer.{k}": v.contiguous() for k, v in layers.items()}, str(path))
+    return path

@@ -19,7 +19,7 @@ from deforum.integrations.diffusers.flux import (
 )
 from deforum.integrations.diffusers.sampling import img2img_runs
 from deforum.integrations.diffusers.service import load_model_service
-from deforum.integrations.diffusers.testing import tiny_flux_pipeline, write_tiny_tokenizer
+from deforum.integrations.diffusers.testing import tiny_flux_pipeline, write_tiny_flux_lora, write_tiny_tokenizer
 from deforum.models.generation import GenerationRequest
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
@@ -32,6 +32,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("models")
     pipe = tiny_flux_pipeline(write_tiny_tokenizer(tmp_path_factory.mktemp("tokenizer")))
     pipe.save_pretrained(str(root / "diffusers" / "FLUX.1-dev"))
+    write_tiny_flux_lora(pipe, root / "Lora" / "fluxstyle.safetensors", seed=3)
     return root / "diffusers" / "FLUX.1-dev"
 
 
@@ -40,7 +41,7 @@ def service(folder: Path) -> FluxModelService:
     import torch
 
     torch.set_num_threads(1)
-    loaded = load_model_service(str(folder), device="cpu")
+    loaded = load_model_service(str(folder), device="cpu", models_dir=str(folder.parent.parent))
     assert isinstance(loaded, FluxModelService) and loaded.guided
     return loaded
 
@@ -106,6 +107,18 @@ def test_sampler_and_schedule_names(service: FluxModelService) -> None:
         flux_schedule_options("Euler", "Polyexponential", 1)
     karras = service.generate(request(scheduler="Karras")).image
     assert most(karras, service.generate(request()).image) > 0
+
+
+def test_flux_lora_weight_switches_per_frame(service: FluxModelService) -> None:
+    from deforum.integrations.diffusers.lora import LoraNotFound
+
+    plain = service.generate(request(prompt="a cat")).image
+    half, full = (service.generate(request(prompt=f"a cat <lora:fluxstyle:{w}>")).image for w in (0.5, 1.0))
+    assert most(half, plain) > 2 and most(full, half) > 2
+    assert most(service.generate(request(prompt="a cat <lora:fluxstyle:0>")).image, plain) == 0
+    assert most(service.generate(request(prompt="a cat")).image, plain) == 0
+    with pytest.raises(LoraNotFound, match="'gone' \\(frame 4"):
+        service.generate(request(frame=4, prompt="a cat <lora:gone:1>"))
 
 
 def test_checkpoint_schedule_cannot_leave_flux(service: FluxModelService) -> None:
