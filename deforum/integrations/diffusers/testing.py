@@ -110,16 +110,23 @@ def _kohya(layers: dict[str, Any], prefix: str, rank: int) -> dict[str, Any]:
 
 
 def write_tiny_lora(pipe: Any, path: Path, *, kohya: bool = False, seed: int = 0, rank: int = 4) -> Path:
-    """A random LoRA for the UNet's attention and the first text encoder, as a diffusers or kohya .safetensors."""
+    """A random LoRA for the UNet's attention and the text encoders, as a diffusers or kohya .safetensors."""
     from safetensors.torch import save_file
 
     unet = _lora_layers(pipe.unet, ["to_q", "to_k", "to_v", "to_out.0"], rank, seed)
-    text = _lora_layers(pipe.text_encoder, ["q_proj", "k_proj", "v_proj", "out_proj"], rank, seed + 1)
-    text = {f"text_model.{k}": v for k, v in text.items()}
+    encoders = [e for e in (pipe.text_encoder, getattr(pipe, "text_encoder_2", None)) if e is not None]
+    layers = [_lora_layers(encoder, ["q_proj", "k_proj", "v_proj", "out_proj"], rank, seed + 1 + i)
+              for i, encoder in enumerate(encoders)]
+    texts = [{k if k.startswith("text_model.") else f"text_model.{k}": v for k, v in text.items()} for text in layers]
     if kohya:
-        state = {**_kohya(unet, "lora_unet", rank), **_kohya(text, "lora_te", rank)}
+        prefixes = ("lora_te",) if len(texts) == 1 else ("lora_te1", "lora_te2")
+        state = {**_kohya(unet, "lora_unet", rank)}
+        for prefix, text in zip(prefixes, texts):
+            state.update(_kohya(text, prefix, rank))
     else:
-        state = {**{f"unet.{k}": v for k, v in unet.items()}, **{f"text_encoder.{k}": v for k, v in text.items()}}
+        state = {f"unet.{k}": v for k, v in unet.items()}
+        for prefix, text in zip(("text_encoder", "text_encoder_2"), texts):
+            state.update({f"{prefix}.{k}": v for k, v in text.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in state.items()}, str(path))
     return path

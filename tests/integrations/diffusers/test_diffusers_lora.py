@@ -113,3 +113,22 @@ def test_missing_lora_names_prompt_frame_and_folders(tokenizer: Path, models: Pa
     assert str(models / "Lora") in message and str(models / "LyCORIS") in message
     with pytest.raises(ValueError, match="frame 3: LoRA tag"):
         service.generate(request("<lora:style:x>", frame=3))
+
+
+def test_sdxl_lora_reaches_both_text_encoders(tmp_path: Path, tokenizer: Path) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    pipe = tiny_pipeline(tokenizer, sdxl=True)
+    write_tiny_lora(pipe, tmp_path / "Lora" / "xl.safetensors", seed=2)
+    write_tiny_lora(pipe, tmp_path / "Lora" / "xl_kohya.safetensors", seed=2, kohya=True)
+    service = DiffusersModelService.from_pipeline(pipe, models_dir=tmp_path)
+    plain = render(service, "a cat ")
+    with_lora = render(service, "a cat <lora:xl:1>")
+    assert most(with_lora, plain) > 10
+    assert most(render(service, "a cat <lora:xl:0>"), plain) == 0
+    text_only = render(service, "a cat <lora:xl:1:0>")
+    assert most(text_only, plain) > 0
+    assert all(any("deforum_lora_0" in name for name, _ in encoder.named_parameters())
+               for encoder in service.parts.text_encoders)
+    assert most(render(service, "a cat <lora:xl_kohya:1>"), with_lora) <= 1
