@@ -164,3 +164,24 @@ def test_img2img_runs_the_webuis_step_count(steps: int, strength: float) -> None
 ])
 def test_memory_plan(device: str, total: int | None, plan: str) -> None:
     assert flux_loading.memory_plan(device, total) == plan
+
+
+def test_standalone_render_of_the_forks_defaults_with_a_flux_folder(tmp_path: Path, folder: Path) -> None:
+    import json
+
+    import deforum
+    from tests.conftest import DATA
+
+    data = json.loads((DATA / "compat/forge-fork/default_settings.txt").read_text())
+    data.update(W=64, H=64, max_frames=3, steps=3, animation_mode="2D", batch_name="flux", seed=5,
+                prompts={"0": "a cat <lora:fluxstyle:`t/2`>"}, animation_prompts_negative="",
+                cfg_scale_schedule="0: (1)")
+    path = tmp_path / "settings.txt"
+    path.write_text(json.dumps(data))
+    result = deforum.render(path, tmp_path / "out", model=str(folder), models_dir=str(folder.parent.parent))
+    frames = sorted(Path(result.outdir).glob("*_00000000[0-2].png"))
+    assert len(frames) == 3
+    from PIL import Image
+
+    pixels = [np.asarray(Image.open(frame).convert("RGB")) for frame in frames]
+    assert pixels[0].shape == (64, 64, 3) and most(pixels[0], pixels[1]) > 0
