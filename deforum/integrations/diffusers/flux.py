@@ -18,7 +18,7 @@ import numpy as np
 
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.diffusers import images
-from deforum.integrations.diffusers.lora import LORA_SUFFIXES, LoraNotFound, lora_folders, split_lora_tags
+from deforum.integrations.diffusers.lora import FluxLoras, lora_folders, split_lora_tags
 from deforum.integrations.diffusers.noise import fixed_seed
 from deforum.integrations.diffusers.sampling import img2img_runs
 from deforum.models.generation import GeneratedImage, GenerationRequest
@@ -72,8 +72,7 @@ class FluxModelService:
         for each in (pipe, self.img2img):
             each.set_progress_bar_config(disable=True)
         self._base_scheduler = copy.deepcopy(pipe.scheduler)
-        self._lora_folders = lora_folders(models_dirs)
-        self._adapters: dict[str, str] = {}
+        self.loras = FluxLoras(pipe, lora_folders(models_dirs))
         self._lock = threading.Lock()
         self._notified: set[str] = set()
 
@@ -126,27 +125,8 @@ class FluxModelService:
             prompt, uses = split_lora_tags(request.prompt)
         except ValueError as error:
             raise ValueError(f"frame {request.frame}: {error}") from None
-        for use in uses:
-            if use.name not in self._adapters:
-                self._load_lora(use.name, request)
-        if self._adapters:
-            wanted = {use.name: use.unet for use in uses}
-            self.pipe.set_adapters(list(self._adapters.values()),
-                                   [wanted.get(name, 0.0) for name in self._adapters])
+        self.loras.apply(uses, prompt=request.prompt, frame=request.frame)
         return prompt
-
-    def _load_lora(self, name: str, request: GenerationRequest) -> None:
-        """Load one Flux LoRA file (kohya, XLabs or diffusers layout, via diffusers) as an adapter."""
-        from deforum.config.weights import find_named_file
-
-        path = find_named_file(name, self._lora_folders, LORA_SUFFIXES)
-        if path is None:
-            shown = "\n".join(f"  {folder}" for folder in self._lora_folders)
-            raise LoraNotFound(f"LoRA {name!r} (frame {request.frame}, prompt {request.prompt!r}) was not found. "
-                               f"Put {name}.safetensors in the WebUI's models/Lora folder. Searched:\n{shown}")
-        adapter = f"deforum_lora_{len(self._adapters)}"
-        self.pipe.load_lora_weights(str(path), adapter_name=adapter)
-        self._adapters[name] = adapter
 
     def _check_checkpoint(self, request: GenerationRequest) -> None:
         """checkpoint_schedule cannot leave the loaded Flux model: a clear error when it names another file."""

@@ -77,6 +77,16 @@ def lora_folders(models_dirs: tuple[Path, ...] = (), models_dir: str | os.PathLi
     return [root / sub for root in roots for sub in LORA_FOLDERS]
 
 
+def find_lora(name: str, folders: list[Path], *, prompt: str, frame: int) -> Path:
+    """The file of a `<lora:name>` tag, or LoraNotFound naming the prompt, the frame and the folders searched."""
+    path = find_named_file(name, folders, LORA_SUFFIXES)
+    if path is None:
+        shown = "\n".join(f"  {folder}" for folder in folders)
+        raise LoraNotFound(f"LoRA {name!r} (frame {frame}, prompt {prompt!r}) was not found. Put {name}.safetensors "
+                           f"in the WebUI's models/Lora folder (or pass --models-dir). Searched:\n{shown}")
+    return path
+
+
 def _state_and_alphas(path: Path, sdxl: bool) -> tuple[dict, dict | None]:
     """A LoRA file in diffusers' layout (kohya keys converted) and its network alphas."""
     from diffusers.loaders import StableDiffusionLoraLoaderMixin, StableDiffusionXLLoraLoaderMixin
@@ -160,11 +170,7 @@ class LoraAdapters:
 
     def _load(self, name: str, prompt: str, frame: int) -> None:
         """Find the file and inject its layers into the UNet and text encoders once."""
-        path = find_named_file(name, self.folders, LORA_SUFFIXES)
-        if path is None:
-            shown = "\n".join(f"  {folder}" for folder in self.folders)
-            raise LoraNotFound(f"LoRA {name!r} (frame {frame}, prompt {prompt!r}) was not found. Put {name}.safetensors"
-                               f" in the WebUI's models/Lora folder (or pass --models-dir). Searched:\n{shown}")
+        path = find_lora(name, self.folders, prompt=prompt, frame=frame)
         from diffusers.loaders import StableDiffusionLoraLoaderMixin
 
         adapter = f"deforum_lora_{len(self._adapters)}"
@@ -190,3 +196,49 @@ class LoraAdapters:
             text = [(self._adapters[n], w[0]) for n, w in weights.items() if self._parts_of[n][1 + index]]
             if text:
                 set_weights_and_activate_adapters(encoder, [a for a, _ in text], [w for _, w in text])
+
+
+class FluxLoras:
+    """Flux LoRAs loaded into one FluxPipeline (transformer by diffusers, CLIP layers by PEFT); weights per frame."""
+
+    def __init__(self, pipe: Any, folders: list[Path]) -> None:
+        self.pipe, self.folders = pipe, folders
+        self._adapters: dict[str, tuple[str, dict[str, bool]]] = {}
+        self._weights: dict[str, tuple[float, float]] = {}
+
+    def apply(self, uses: tuple[LoraUse, ...], *, prompt: str, frame: int) -> bool:
+        """Load unseen LoRAs, set this frame's weights (absent ones 0); True when text-encoder weights changed."""
+        for use in uses:
+            if use.name not in self._adapters:
+                self._load(use.name, find_lora(use.name, self.folders, prompt=prompt, frame=frame))
+        wanted = {use.name: (use.te, use.unet) for use in uses}
+        weights = {name: wanted.get(name, (0.0, 0.0)) for name in self._adapters}
+        if weights == self._weights:
+            return False
+        te_changed = any(weights[n][0] != self._weights.get(n, (0.0, 0.0))[0] for n in weights)
+        parts = [{part: w[0] if part == "text_encoder" else w[1] for part, has in self._adapters[n][1].items() if has}
+                 for n, w in weights.items()]
+        self.pipe.set_adapters([self._adapters[n][0] for n in weights], parts)
+        self._weights = weights
+        return te_changed
+
+    def _load(self, name: str, path: Path) -> None:
+        """Read one Flux LoRA (kohya, XLabs, BFL or diffusers layout) and add it as an adapter."""
+        from diffusers.loaders import FluxLoraLoaderMixin
+
+        from deforum.integrations.diffusers.loading import read_state_dict
+
+        adapter = f"deforum_lora_{len(self._adapters)}"
+        try:
+            state, alphas = FluxLoraLoaderMixin.lora_state_dict(read_state_dict(path), return_alphas=True)
+        except (KeyError, ValueError, RuntimeError) as error:
+            raise ValueError(f"LoRA {path} cannot be read as a Flux LoRA: {error}") from error
+        denoiser = {k: v for k, v in state.items() if not k.startswith("text_encoder.")}
+        if denoiser:
+            with _quiet_peft():
+                self.pipe.load_lora_weights(denoiser, adapter_name=adapter)
+        text = _inject_text_encoder(state, alphas, self.pipe.text_encoder, "text_encoder", adapter)
+        if not denoiser and not text:
+            raise ValueError(f"LoRA {path} holds no Flux LoRA weights (is it a LoRA for another model?)")
+        self._adapters[name] = adapter, {"transformer": bool(denoiser), "text_encoder": text}
+        log.info("Deforum diffusers: loaded Flux LoRA %s from %s", name, path)

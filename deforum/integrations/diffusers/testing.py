@@ -164,11 +164,15 @@ def tiny_flux_pipeline(tokenizer_dir: Path, *, seed: int = 0, guidance: bool = T
                         transformer=transformer.eval())
 
 
-def write_tiny_flux_lora(pipe: Any, path: Path, *, seed: int = 0, rank: int = 4) -> Path:
-    """A random LoRA for a Flux transformer's attention, in diffusers' layout (.safetensors)."""
+def write_tiny_flux_lora(pipe: Any, path: Path, *, seed: int = 0, rank: int = 4, text: bool = False) -> Path:
+    """A random LoRA for a Flux transformer's attention (and CLIP's, with `text`), in diffusers' layout."""
     from safetensors.torch import save_file
 
-    layers = _lora_layers(pipe.transformer, ["to_q", "to_k", "to_v"], rank, seed)
+    layers = {f"transformer.{k}": v for k, v in _lora_layers(pipe.transformer, ["to_q", "to_k", "to_v"], rank,
+                                                                seed).items()}
+    if text:
+        clip = _lora_layers(pipe.text_encoder, ["q_proj", "v_proj"], rank, seed + 1)
+        layers.update({f"text_encoder.text_model.{k}": v for k, v in clip.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({f"transformer.{k}": v.contiguous() for k, v in layers.items()}, str(path))
+    save_file({k: v.contiguous() for k, v in layers.items()}, str(path))
     return path

@@ -33,6 +33,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pipe = tiny_flux_pipeline(write_tiny_tokenizer(tmp_path_factory.mktemp("tokenizer")))
     pipe.save_pretrained(str(root / "diffusers" / "FLUX.1-dev"))
     write_tiny_flux_lora(pipe, root / "Lora" / "fluxstyle.safetensors", seed=3)
+    write_tiny_flux_lora(pipe, root / "Lora" / "fluxclip.safetensors", seed=4, text=True)
     return root / "diffusers" / "FLUX.1-dev"
 
 
@@ -119,6 +120,10 @@ def test_flux_lora_weight_switches_per_frame(service: FluxModelService) -> None:
     assert most(service.generate(request(prompt="a cat")).image, plain) == 0
     with pytest.raises(LoraNotFound, match="'gone' \\(frame 4"):
         service.generate(request(frame=4, prompt="a cat <lora:gone:1>"))
+    clip_only = service.generate(request(prompt="a cat <lora:fluxclip:1:0>")).image
+    both = service.generate(request(prompt="a cat <lora:fluxclip:1>")).image
+    assert most(clip_only, plain) > 2 and most(both, clip_only) > 2
+    assert most(service.generate(request(prompt="a cat")).image, plain) == 0
 
 
 def test_checkpoint_schedule_cannot_leave_flux(service: FluxModelService) -> None:
