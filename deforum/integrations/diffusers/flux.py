@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ FLUX_SCHEDULES: dict[str, dict[str, bool]] = {
     "Beta": {"use_beta_sigmas": True},
 }
 SIZE_STEP = 16
+PROMPT_CACHE = 8
 
 
 def flux_schedule_options(sampler: str, scheduler: str, frame: int) -> dict[str, bool]:
@@ -73,6 +75,7 @@ class FluxModelService:
             each.set_progress_bar_config(disable=True)
         self._base_scheduler = copy.deepcopy(pipe.scheduler)
         self.loras = FluxLoras(pipe, lora_folders(models_dirs))
+        self._prompts: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._notified: set[str] = set()
 
@@ -102,12 +105,16 @@ class FluxModelService:
         width = max(SIZE_STEP, request.width // SIZE_STEP * SIZE_STEP)
         height = max(SIZE_STEP, request.height // SIZE_STEP * SIZE_STEP)
         scheduler = self._base_scheduler.__class__.from_config({**self._base_scheduler.config, **options})
+        embeds, pooled = self._encoded(prompt)
         kwargs: dict[str, Any] = {
-            "prompt": prompt, "height": height, "width": width, "num_inference_steps": int(request.steps),
+            "prompt_embeds": embeds, "pooled_prompt_embeds": pooled, "height": height, "width": width,
+            "num_inference_steps": int(request.steps),
             "guidance_scale": distilled_guidance(request), "output_type": "np",
             "generator": torch.Generator("cpu").manual_seed(seed), "callback_on_step_end": _cancel_check(cancel)}
         if float(request.cfg_scale) > 1.0 and request.negative_prompt:
-            kwargs.update(true_cfg_scale=float(request.cfg_scale), negative_prompt=request.negative_prompt)
+            negative, negative_pooled = self._encoded(request.negative_prompt)
+            kwargs.update(true_cfg_scale=float(request.cfg_scale), negative_prompt_embeds=negative,
+                          negative_pooled_prompt_embeds=negative_pooled)
         pipe = self.pipe if request.init_image is None else self.img2img
         pipe.scheduler = scheduler
         if request.init_image is not None:
@@ -125,8 +132,24 @@ class FluxModelService:
             prompt, uses = split_lora_tags(request.prompt)
         except ValueError as error:
             raise ValueError(f"frame {request.frame}: {error}") from None
-        self.loras.apply(uses, prompt=request.prompt, frame=request.frame)
+        if self.loras.apply(uses, prompt=request.prompt, frame=request.frame):
+            self._prompts.clear()
         return prompt
+
+    def _encoded(self, text: str) -> tuple[Any, Any]:
+        """T5 and CLIP embeddings of a prompt, from the cache when recently seen (T5 runs once per prompt)."""
+        import torch
+
+        if text in self._prompts:
+            self._prompts.move_to_end(text)
+            return self._prompts[text]
+        with torch.inference_mode():
+            embeds, pooled, _ = self.pipe.encode_prompt(prompt=text, prompt_2=None,
+                                                        device=self.pipe._execution_device)
+        self._prompts[text] = embeds, pooled
+        if len(self._prompts) > PROMPT_CACHE:
+            self._prompts.popitem(last=False)
+        return embeds, pooled
 
     def _check_checkpoint(self, request: GenerationRequest) -> None:
         """checkpoint_schedule cannot leave the loaded Flux model: a clear error when it names another file."""

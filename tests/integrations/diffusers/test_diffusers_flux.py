@@ -99,6 +99,26 @@ def test_true_cfg_with_a_negative_prompt_changes_the_frame(service: FluxModelSer
     assert most(plain, service.generate(request(negative_prompt="red", cfg_scale=4.0)).image) > 2
 
 
+def test_prompts_are_encoded_once_and_again_after_a_clip_lora_weight_change(service: FluxModelService) -> None:
+    import torch
+
+    t5_calls: list[int] = []
+    handle = service.pipe.text_encoder_2.register_forward_hook(lambda *_: t5_calls.append(1))
+    try:
+        first = service.generate(request(prompt="a red dog")).image
+        assert most(service.generate(request(prompt="a red dog", frame=1)).image, first) == 0
+        assert len(t5_calls) == 1
+        service.generate(request(prompt="a red dog <lora:fluxclip:0.5:0>"))
+        service.generate(request(prompt="a red dog <lora:fluxclip:0.5:0>", frame=1))
+        assert len(t5_calls) == 2
+    finally:
+        handle.remove()
+    service.generate(request(prompt="a red dog"))
+    direct = service.pipe(prompt="a red dog", height=64, width=64, num_inference_steps=4, guidance_scale=3.5,
+                          generator=torch.Generator("cpu").manual_seed(7), output_type="np").images[0]
+    assert most(np.clip(np.rint(direct * 255), 0, 255).astype(np.uint8), first) == 0
+
+
 def test_sampler_and_schedule_names(service: FluxModelService) -> None:
     assert flux_schedule_options("Euler", "Karras", 0) == {"use_karras_sigmas": True}
     assert flux_schedule_options("Euler", "Automatic", 0) == {}
