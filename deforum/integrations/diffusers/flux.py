@@ -74,7 +74,8 @@ class FluxModelService:
         for each in (pipe, self.img2img):
             each.set_progress_bar_config(disable=True)
         self._base_scheduler = copy.deepcopy(pipe.scheduler)
-        self.loras = FluxLoras(pipe, lora_folders(models_dirs))
+        self.lora_folders = lora_folders(models_dirs)
+        self.loras = FluxLoras(pipe, self.lora_folders)
         self._prompts: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._notified: set[str] = set()

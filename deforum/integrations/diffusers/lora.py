@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 LORA_FOLDERS = ("Lora", "LyCORIS")
 LORA_SUFFIXES = (".safetensors", ".pt", ".ckpt")
 _TAG = re.compile(r"<(?:lora|lyco):([^>]*)>", re.IGNORECASE)
+_TAG_NAME = re.compile(r"<(?:lora|lyco):([^:>]*)", re.IGNORECASE)
 TEXT_MODULES = (".q_proj", ".k_proj", ".v_proj", ".out_proj", ".fc1", ".fc2")
 
 
@@ -85,6 +86,18 @@ def find_lora(name: str, folders: list[Path], *, prompt: str, frame: int) -> Pat
         raise LoraNotFound(f"LoRA {name!r} (frame {frame}, prompt {prompt!r}) was not found. Put {name}.safetensors "
                            f"in the WebUI's models/Lora folder (or pass --models-dir). Searched:\n{shown}")
     return path
+
+
+def check_prompt_loras(prompts: Mapping[str, str], folders: list[Path]) -> None:
+    """Stop before rendering when a prompt (by its setting key) names a LoRA that is in none of the folders."""
+    missing = [(where, name.strip()) for where, text in prompts.items() for name in _TAG_NAME.findall(text)
+               if find_named_file(name.strip(), folders, LORA_SUFFIXES) is None]
+    if not missing:
+        return
+    named = "; ".join(f"{name!r} in {where}" for where, name in missing)
+    shown = "\n".join(f"  {folder}" for folder in folders)
+    raise LoraNotFound(f"LoRA not found: {named}. Put each as <name>.safetensors in the WebUI's models/Lora folder "
+                       f"(or pass --models-dir), or remove the tag. Searched:\n{shown}")
 
 
 def _state_and_alphas(path: Path, sdxl: bool) -> tuple[dict, dict | None]:

@@ -47,9 +47,9 @@ class DiffusersModelService:
         self.parts = parts
         self._loader, self._checkpoint, self._search_dirs = loader, checkpoint, search_dirs
         self.controlnets = ControlNetModels(controlnet_dir)
-        self._lora_folders = lora_folders(models_dirs)
+        self.lora_folders = lora_folders(models_dirs)
         self._embedding_folders = embedding_folders(models_dirs)
-        self.loras = LoraAdapters(parts, self._lora_folders)
+        self.loras = LoraAdapters(parts, self.lora_folders)
         self.embeddings = Embeddings(parts, self._embedding_folders)
         self._schedulers: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -251,7 +251,7 @@ class DiffusersModelService:
         self.controlnets.clear()
         _free_memory()
         self.parts, self._checkpoint = self._loader(path), path
-        self.loras = LoraAdapters(self.parts, self._lora_folders)
+        self.loras = LoraAdapters(self.parts, self.lora_folders)
         self.embeddings = Embeddings(self.parts, self._embedding_folders)
 
     def _infotext(self, request: GenerationRequest, choice: SamplerChoice, seed: int) -> str:

@@ -210,3 +210,19 @@ def test_standalone_render_of_the_forks_defaults_with_a_flux_folder(tmp_path: Pa
 
     pixels = [np.asarray(Image.open(frame).convert("RGB")) for frame in frames]
     assert pixels[0].shape == (64, 64, 3) and most(pixels[0], pixels[1]) > 0
+
+
+def test_a_missing_lora_stops_the_render_before_anything_is_written(tmp_path: Path, folder: Path) -> None:
+    import json
+
+    import deforum
+    from deforum.integrations.diffusers.lora import LoraNotFound
+    from tests.conftest import DATA
+
+    data = json.loads((DATA / "compat/forge-fork/default_settings.txt").read_text())
+    data.update(W=64, H=64, max_frames=2, steps=2, animation_mode="2D", prompts={"0": "a", "1": "b <lora:gone:1>"})
+    path = tmp_path / "settings.txt"
+    path.write_text(json.dumps(data))
+    with pytest.raises(LoraNotFound, match="'gone' in prompts\\['1'\\]"):
+        deforum.render(path, tmp_path / "out", model=str(folder), models_dir=str(folder.parent.parent))
+    assert not (tmp_path / "out").exists()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from deforum.integrations.diffusers import lora
-from deforum.integrations.diffusers.lora import LoraNotFound, LoraUse, split_lora_tags
+from deforum.integrations.diffusers.lora import LoraNotFound, LoraUse, check_prompt_loras, split_lora_tags
 from deforum.integrations.diffusers.service import DiffusersModelService
 from deforum.integrations.diffusers.testing import tiny_pipeline, write_tiny_lora, write_tiny_tokenizer
 from deforum.models.generation import GenerationRequest
@@ -132,3 +132,14 @@ def test_sdxl_lora_reaches_both_text_encoders(tmp_path: Path, tokenizer: Path) -
     assert all(any("deforum_lora_0" in name for name, _ in encoder.named_parameters())
                for encoder in service.parts.text_encoders)
     assert most(render(service, "a cat <lora:xl_kohya:1>"), with_lora) <= 1
+
+
+def test_prompts_are_checked_for_missing_loras_before_rendering(models: Path) -> None:
+    folders = [models / "Lora"]
+    check_prompt_loras({"prompts['0']": "a <lora:style:`t/10`> <LORA:sub/style_kohya:1>"}, folders)
+    with pytest.raises(LoraNotFound) as error:
+        check_prompt_loras({"prompts['0']": "<lora:style:1>", "prompts['30']": "<lyco: gone :`sin(t)`>",
+                            "animation_prompts_positive": "<lora:also_gone>"}, folders)
+    message = str(error.value)
+    assert "'gone' in prompts['30']" in message and "'also_gone' in animation_prompts_positive" in message
+    assert "'style'" not in message and str(models / "Lora") in message
