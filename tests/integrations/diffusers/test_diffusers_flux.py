@@ -226,3 +226,23 @@ def test_a_missing_lora_stops_the_render_before_anything_is_written(tmp_path: Pa
     with pytest.raises(LoraNotFound, match="'gone' in prompts\\['1'\\]"):
         deforum.render(path, tmp_path / "out", model=str(folder), models_dir=str(folder.parent.parent))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_single_transformer_file_loads_with_the_base_folders_other_parts(tmp_path: Path, folder: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import shutil
+
+    configs = tmp_path / "configs"
+    (configs / "flux_dev_transformer").mkdir(parents=True)
+    shutil.copy(folder / "transformer" / "config.json", configs / "flux_dev_transformer" / "config.json")
+    monkeypatch.setattr(flux_loading, "CONFIGS", configs)
+    single = tmp_path / "Stable-diffusion" / "tiny-flux.safetensors"
+    single.parent.mkdir()
+    shutil.copy(next((folder / "transformer").glob("*.safetensors")), single)
+    assert flux_loading.is_flux(single)
+    assert json.loads((configs / "flux_dev_transformer" / "config.json").read_text())["guidance_embeds"] is True
+    loaded = load_model_service(str(single), device="cpu", models_dir=str(folder.parent.parent))
+    assert isinstance(loaded, FluxModelService) and loaded.guided
+    reference = load_model_service(str(folder), device="cpu")
+    assert most(loaded.generate(request()).image, reference.generate(request()).image) == 0
