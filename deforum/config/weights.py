@@ -118,3 +118,22 @@ def checkpoint_identity(path: str | os.PathLike[str]) -> tuple[str, str]:
     with checkpoint.open("rb") as handle:
         handle.seek(0x100000)
         return name, hashlib.sha256(handle.read(0x10000)).hexdigest()[:8]
+
+
+def find_named_file(name: str, folders: Sequence[Path], suffixes: Sequence[str]) -> Path | None:
+    """A file a prompt names (LoRA, embedding) in `folders` and their sub-folders, by stem or relative path.
+
+    The first folder holding an exact match wins; without one, a case-insensitive match; None when nothing matches.
+    """
+    wanted = name.strip().replace("\\", "/")
+    for exact in (True, False):
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.suffix.lower() not in suffixes or not path.is_file():
+                    continue
+                keys = (path.stem, path.relative_to(folder).with_suffix("").as_posix())
+                if wanted in keys if exact else wanted.lower() in (key.lower() for key in keys):
+                    return path
+    return None

@@ -142,10 +142,16 @@ def diffusers_model(model: str | None, models_dir: str | None = None) -> ModelFa
         return None
 
     def load(settings: Settings) -> ModelService:
-        """Load the checkpoint (offline)."""
+        """Load the checkpoint (offline); stop before rendering when a prompt names a LoRA that is not there."""
+        from deforum.integrations.diffusers.lora import check_prompt_loras
         from deforum.integrations.diffusers.service import load_model_service
 
-        return load_model_service(model, models_dir=models_dir)
+        service = load_model_service(model, models_dir=models_dir)
+        flat = settings.to_flat()
+        prompts = {f"prompts[{key!r}]": text for key, text in settings.prompts.items()}
+        prompts["animation_prompts_positive"] = str(flat.get("animation_prompts_positive") or "")
+        check_prompt_loras(prompts, service.lora_folders)
+        return service
 
     return load
 

@@ -99,8 +99,9 @@ def detect_kind(state: dict[str, Any], path: Path) -> CheckpointKind:
     """Family, inpainting channels and prediction type of a checkpoint, or a ValueError for what is unsupported."""
     for marker, name in UNSUPPORTED:
         if any(marker in key for key in state if key.startswith((marker, UNET + marker))):
-            raise ValueError(f"{path} is a {name} checkpoint, which the diffusers service does not support. "
-                             f"Expected {EXPECTED}.")
+            flux = " (a Flux model renders as --model; checkpoint_schedule cannot switch to it)"
+            raise ValueError(f"{path} is a {name} checkpoint, which the Stable Diffusion loader does not support"
+                             f"{flux if name == 'Flux' else ''}. Expected {EXPECTED}.")
     if UNET_IN not in state:
         raise ValueError(f"{path} has no Stable Diffusion UNet (is it a LoRA, VAE or embedding?). Expected {EXPECTED}.")
     channels = int(state[UNET_IN].shape[1])

@@ -229,6 +229,10 @@ class PromptEncoder:
             self._cache.popitem(last=False)
         return value
 
+    def forget(self) -> None:
+        """Drop cached encodings (the text encoders' weights changed: a LoRA weight or a new embedding)."""
+        self._cache.clear()
+
     def _pad(self, z: Any, chunks: int, clip_skip: int) -> Any:
         """Extend features to `chunks` windows with the empty prompt's encoding, as the WebUI pads uncond/cond."""
         import torch

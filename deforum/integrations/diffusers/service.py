@@ -19,6 +19,8 @@ import numpy as np
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.diffusers import images, sampling
 from deforum.integrations.diffusers.controlnet import FOLDER_NAME, ControlNetModels
+from deforum.integrations.diffusers.embeddings import Embeddings, embedding_folders
+from deforum.integrations.diffusers.lora import LoraAdapters, lora_folders, split_lora_tags
 from deforum.integrations.diffusers.noise import NoiseSpec, first_noise, fixed_seed, seeded_randn
 from deforum.integrations.diffusers.samplers import (
     SAMPLER_NAMES,
@@ -40,21 +42,27 @@ class DiffusersModelService:
     """Generates frames with a loaded diffusers model; reloads only when a request names another checkpoint."""
 
     def __init__(self, parts: Any, *, loader: Any = None, checkpoint: Path | None = None,
-                 search_dirs: tuple[Path, ...] = (), controlnet_dir: Path | None = None) -> None:
+                 search_dirs: tuple[Path, ...] = (), controlnet_dir: Path | None = None,
+                 models_dirs: tuple[Path, ...] = ()) -> None:
         self.parts = parts
         self._loader, self._checkpoint, self._search_dirs = loader, checkpoint, search_dirs
         self.controlnets = ControlNetModels(controlnet_dir)
+        self.lora_folders = lora_folders(models_dirs)
+        self._embedding_folders = embedding_folders(models_dirs)
+        self.loras = LoraAdapters(parts, self.lora_folders)
+        self.embeddings = Embeddings(parts, self._embedding_folders)
         self._schedulers: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._notified: set[str] = set()
 
     @classmethod
     def from_pipeline(cls, pipe: Any, name: str = "pipeline", *,
-                      controlnet_dir: Path | None = None) -> DiffusersModelService:
+                      controlnet_dir: Path | None = None, models_dir: Path | None = None) -> DiffusersModelService:
         """Wrap an already built diffusers StableDiffusion(XL)Pipeline (its components are used as they are)."""
         from deforum.integrations.diffusers.parts import parts_from_pipeline
 
-        return cls(parts_from_pipeline(pipe, name=name), controlnet_dir=controlnet_dir)
+        return cls(parts_from_pipeline(pipe, name=name), controlnet_dir=controlnet_dir,
+                   models_dirs=(models_dir,) if models_dir else ())
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> GeneratedImage:
         """txt2img when request.init_image is None, img2img otherwise; RenderCancelled once `cancel` is set."""
@@ -81,7 +89,7 @@ class DiffusersModelService:
                          (request.seed_resize_from_w, request.seed_resize_from_h))
         noise, generator = first_noise(spec, factor)
         noise = noise.to(parts.device)
-        conditioning = parts.prompts.conditioning(request.prompt, request.negative_prompt, request.clip_skip)
+        conditioning = parts.prompts.conditioning(*self._prompts(request), request.clip_skip)
         job = sampling.Job(latents=noise, noise=noise, conditioning=conditioning, cfg_scale=float(request.cfg_scale),
                            generator=generator, seed=seed, eta=float(request.ddim_eta or 0.0),
                            time_ids=self._time_ids(width, height),
@@ -91,6 +99,18 @@ class DiffusersModelService:
         if request.init_image is None:
             return self._txt2img(request, job, scheduler, cancel)
         return self._img2img(request, job, scheduler, choice, cancel, (width, height))
+
+    def _prompts(self, request: GenerationRequest) -> tuple[str, str]:
+        """Prompt and negative prompt as the text encoders read them: this frame's LoRA weights set, embeddings in."""
+        try:
+            prompt, uses = split_lora_tags(request.prompt)
+        except ValueError as error:
+            raise ValueError(f"frame {request.frame}: {error}") from None
+        changed = self.loras.apply(uses, prompt=request.prompt, frame=request.frame)
+        (prompt, new), (negative, new_negative) = map(self.embeddings.expand, (prompt, request.negative_prompt))
+        if changed or new or new_negative:
+            self.parts.prompts.forget()
+        return prompt, negative
 
     def _txt2img(self, request: GenerationRequest, job: sampling.Job, scheduler: Any,
                  cancel: CancelToken | None) -> np.ndarray:
@@ -231,6 +251,8 @@ class DiffusersModelService:
         self.controlnets.clear()
         _free_memory()
         self.parts, self._checkpoint = self._loader(path), path
+        self.loras = LoraAdapters(self.parts, self.lora_folders)
+        self.embeddings = Embeddings(self.parts, self._embedding_folders)
 
     def _infotext(self, request: GenerationRequest, choice: SamplerChoice, seed: int) -> str:
         """WebUI-style generation parameters."""
@@ -262,8 +284,9 @@ def _free_memory() -> None:
 
 def load_model_service(path: str, *, device: str | None = None, dtype: str | None = None,
                        models_dir: str | None = None, tokenizer_dir: str | None = None,
-                       config_dir: str | None = None) -> DiffusersModelService:
-    """Load a local checkpoint (.safetensors/.ckpt or diffusers folder) offline and wrap it as a ModelService."""
+                       config_dir: str | None = None) -> Any:
+    """Load a local checkpoint (.safetensors/.ckpt or diffusers folder; Flux too) offline as a ModelService."""
+    from deforum.integrations.diffusers.flux_loading import is_flux
     from deforum.integrations.diffusers.loading import default_models_dir, load_parts
     from deforum.integrations.diffusers.parts import pick_device, pick_dtype
 
@@ -271,6 +294,10 @@ def load_model_service(path: str, *, device: str | None = None, dtype: str | Non
     torch_device = pick_device(device)
     torch_dtype = pick_dtype(dtype, torch_device)
     models = Path(models_dir).expanduser() if models_dir else default_models_dir(checkpoint)
+    if is_flux(checkpoint):
+        from deforum.integrations.diffusers.flux import load_flux_service
+
+        return load_flux_service(checkpoint, device=torch_device, dtype=torch_dtype, models_dirs=(models,))
     configs = Path(config_dir).expanduser() if config_dir else None
 
     def loader(target: Path) -> Any:
@@ -279,4 +306,4 @@ def load_model_service(path: str, *, device: str | None = None, dtype: str | Non
 
     search = tuple(dict.fromkeys((checkpoint.parent, models, models / "Stable-diffusion")))
     return DiffusersModelService(loader(checkpoint), loader=loader, checkpoint=checkpoint, search_dirs=search,
-                                 controlnet_dir=models / FOLDER_NAME)
+                                 controlnet_dir=models / FOLDER_NAME, models_dirs=(models,))

@@ -81,3 +81,98 @@ def tiny_pipeline(tokenizer_dir: Path, *, sdxl: bool = False, inpainting: bool =
                                      text_encoder_2=_text_encoder(48, vocab, True, "gelu"), tokenizer=tokenizer,
                                      tokenizer_2=tokenizer_2, unet=_unet(9 if inpainting else 4, 80, True, 48),
                                      scheduler=scheduler)
+
+
+def _lora_layers(model: Any, targets: list[str], rank: int, seed: int) -> dict[str, Any]:
+    """Random LoRA A/B weights (PEFT names) for `targets` of a copy of `model`."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+
+    torch.manual_seed(seed)
+    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=targets, init_lora_weights=False)
+    twin = inject_adapter_in_model(config, copy.deepcopy(model), adapter_name="tiny")
+    return {k: v.detach().clone() for k, v in get_peft_model_state_dict(twin, adapter_name="tiny").items()}
+
+
+def _kohya(layers: dict[str, Any], prefix: str, rank: int) -> dict[str, Any]:
+    """PEFT-named layers renamed as kohya's sd-scripts writes them (lora_down/lora_up/alpha)."""
+    import torch
+
+    out: dict[str, Any] = {}
+    for key, value in layers.items():
+        module, part = key.rsplit(".lora_", 1)
+        name = f"{prefix}_{module.replace('.', '_')}"
+        out[f"{name}.lora_{'down' if part.startswith('A') else 'up'}.weight"] = value
+        out[f"{name}.alpha"] = torch.tensor(float(rank))
+    return out
+
+
+def write_tiny_lora(pipe: Any, path: Path, *, kohya: bool = False, seed: int = 0, rank: int = 4) -> Path:
+    """A random LoRA for the UNet's attention and the text encoders, as a diffusers or kohya .safetensors."""
+    from safetensors.torch import save_file
+
+    unet = _lora_layers(pipe.unet, ["to_q", "to_k", "to_v", "to_out.0"], rank, seed)
+    encoders = [e for e in (pipe.text_encoder, getattr(pipe, "text_encoder_2", None)) if e is not None]
+    layers = [_lora_layers(encoder, ["q_proj", "k_proj", "v_proj", "out_proj"], rank, seed + 1 + i)
+              for i, encoder in enumerate(encoders)]
+    texts = [{k if k.startswith("text_model.") else f"text_model.{k}": v for k, v in text.items()} for text in layers]
+    if kohya:
+        prefixes = ("lora_te",) if len(texts) == 1 else ("lora_te1", "lora_te2")
+        state = {**_kohya(unet, "lora_unet", rank)}
+        for prefix, text in zip(prefixes, texts):
+            state.update(_kohya(text, prefix, rank))
+    else:
+        state = {f"unet.{k}": v for k, v in unet.items()}
+        for prefix, text in zip(("text_encoder", "text_encoder_2"), texts):
+            state.update({f"{prefix}.{k}": v for k, v in text.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    return path
+
+
+FLUX_SCHEDULER = {"base_image_seq_len": 256, "base_shift": 0.5, "max_image_seq_len": 4096, "max_shift": 1.15,
+                  "num_train_timesteps": 1000, "shift": 3.0, "use_dynamic_shifting": True}
+
+
+def tiny_flux_pipeline(tokenizer_dir: Path, *, seed: int = 0, guidance: bool = True) -> Any:
+    """A random-weight FluxPipeline (one double and one single block, tiny T5 and CLIP) at 64×64 latents of 8×8."""
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+    from transformers import T5Config, T5EncoderModel
+
+    from deforum.integrations.diffusers.tokenizer import load_clip_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = load_clip_tokenizer(tokenizer_dir)
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=16, num_layers=1, num_single_layers=1,
+                                         attention_head_dim=8, num_attention_heads=2, joint_attention_dim=32,
+                                         pooled_projection_dim=32, guidance_embeds=guidance, axes_dims_rope=(2, 2, 4))
+    if guidance:
+        for weight in transformer.time_text_embed.guidance_embedder.parameters():
+            torch.nn.init.normal_(weight, std=0.5)
+    t5 = T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1,
+                                 num_heads=4, decoder_start_token_id=0, pad_token_id=1))
+    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
+                        block_out_channels=(8, 8, 16, 16), norm_num_groups=8, sample_size=64, shift_factor=0.1,
+                        scaling_factor=0.5, down_block_types=("DownEncoderBlock2D",) * 4,
+                        up_block_types=("UpDecoderBlock2D",) * 4)
+    return FluxPipeline(scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_SCHEDULER), vae=vae.eval(),
+                        text_encoder=_text_encoder(32, len(tokenizer), False, "quick_gelu"), tokenizer=tokenizer,
+                        text_encoder_2=t5.eval(), tokenizer_2=load_clip_tokenizer(tokenizer_dir),
+                        transformer=transformer.eval())
+
+
+def write_tiny_flux_lora(pipe: Any, path: Path, *, seed: int = 0, rank: int = 4, text: bool = False) -> Path:
+    """A random LoRA for a Flux transformer's attention (and CLIP's, with `text`), in diffusers' layout."""
+    from safetensors.torch import save_file
+
+    layers = {f"transformer.{k}": v for k, v in _lora_layers(pipe.transformer, ["to_q", "to_k", "to_v"], rank,
+                                                                seed).items()}
+    if text:
+        clip = _lora_layers(pipe.text_encoder, ["q_proj", "v_proj"], rank, seed + 1)
+        layers.update({f"text_encoder.text_model.{k}": v for k, v in clip.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in layers.items()}, str(path))
+    return path
