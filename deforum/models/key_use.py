@@ -126,11 +126,11 @@ KEY_USES: dict[str, KeyUse] = {
     **_switch(_FREEU, "freeu_enabled is on", freeu_enabled=True),
     **_switch(_KOHYA, "kohya_hrfix_enabled is on", kohya_hrfix_enabled=True),
     **_controlnet(),
-    **{key: KeyUse("host", f"in Forge or standalone; A1111 has no {name} of its own, so it is skipped there",
-                   enable=enable, hosts=("forge", "standalone"))
-       for key, name, enable in (("freeu_enabled", "FreeU", {"freeu_enabled": True}),
-                                 ("kohya_hrfix_enabled", "Kohya HR fix", {"kohya_hrfix_enabled": True}),
-                                 ("distilled_cfg_scale_schedule", "distilled CFG", {}))},
+    **{key: KeyUse("host", "in Forge or in a standalone render; A1111 has no FreeU, Kohya HR fix or distilled CFG "
+                           "of its own, so it is skipped there", enable=enable, hosts=("forge", "standalone"))
+       for key, enable in (("freeu_enabled", {"freeu_enabled": True}),
+                           ("kohya_hrfix_enabled", {"kohya_hrfix_enabled": True}),
+                           ("distilled_cfg_scale_schedule", {}))},
     "reroll_patience": KeyUse("switch", "reroll_blank_frames is 'reroll' and a frame comes out blank"),
     "audio_path": KeyUse("switch", "a schedule uses an audio variable (amp, onset, bass, mid, treble)"),
     "midas_weight": KeyUse("front", "when the 3D depth model is built, for MiDaS depth algorithms"),
