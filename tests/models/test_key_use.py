@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from deforum.config.settings_io import load, read_json_file
+from deforum.config.settings_io import (
+    FILE_ONLY_KEYS,
+    RUN_SHAPE_PROMPT_KEYS,
+    UI_SHAPE_PROMPT_KEYS,
+    load,
+    read_json_file,
+)
 from deforum.core.engine import RenderServices
 from deforum.core.run import run_render
 from deforum.integrations.features.hooks import render_hooks
@@ -76,6 +82,13 @@ def default_reads(recorder: KeyReads, inputs: dict[str, Any], tmp_path_factory: 
 def test_every_key_of_the_default_files_is_read_or_declared(source: Path, default_reads: set[str]) -> None:
     file_keys = set(read_json_file(source))
     assert undeclared(file_keys, default_reads, KEY_USES) == []
+
+
+@pytest.mark.parametrize("source", DEFAULT_FILES, ids=lambda p: p.parent.name)
+def test_the_other_keys_of_the_default_files_are_prompts_or_the_model_record(source: Path) -> None:
+    others = set(read_json_file(source)) - set(FIELD_SPECS)
+    assert others <= {"prompts", *RUN_SHAPE_PROMPT_KEYS, *UI_SHAPE_PROMPT_KEYS, *FILE_ONLY_KEYS}
+    assert "prompts" in others
 
 
 def test_the_check_fails_for_a_key_whose_entry_is_removed(default_reads: set[str]) -> None:
