@@ -31,7 +31,8 @@ KIND_WORDS: dict[KeyUseKind, str] = {
 
 @dataclass(frozen=True)
 class KeyUse:
-    """Why one setting is not read by every render: its kind, the condition in words, the settings that enable it."""
+    """Why one setting is not read by every render: its kind, the condition in words, the settings that enable it
+    (a switch's `enable` is what the key-walk test sets to see the key read; "<manifest>" stands for any manifest)."""
 
     kind: KeyUseKind
     when: str
@@ -162,10 +163,6 @@ class KeyNotice:
 
     key: str
     reason: str
-
-    def message(self) -> str:
-        """The notice in words."""
-        return f"Setting '{self.key}' is not used by this run: {self.reason}."
 
 
 def unused_settings(present: Iterable[str], values: Mapping[str, Any], host: Host | None = None) -> list[KeyNotice]:
