@@ -25,7 +25,8 @@ def cmd_settings_check(args: argparse.Namespace) -> int:
     settings = load(args.file)
     for note in settings.warnings:
         print(f"note: {note}", file=sys.stderr)
-    print(f"OK: {args.file}: {_summary(settings)}")
+    notes = f" ({len(settings.warnings)} note(s) above)" if settings.warnings else ""
+    print(f"OK: {args.file}: {_summary(settings)}{notes}")
     return EXIT_OK
 
 

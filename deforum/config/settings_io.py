@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from deforum.config.deprecations import upgrade_legacy
 from deforum.config.json_limits import loads_limited, settings_nesting_error
 from deforum.config.schedule_check import check_schedules
+from deforum.models.key_use import notice_lines, unused_settings
 from deforum.models.prompt_merge import merge_shared_prompts, unmerge_shared_prompts
 from deforum.models.settings import FIELD_SPECS, Settings, SettingsError
 
@@ -75,12 +76,19 @@ def load(source: SettingsSource, *, check_schedule_syntax: bool = True) -> Setti
         data.pop(key, None)
     unknown = [k for k in data if k not in FIELD_SPECS and k not in ("prompts", *UI_SHAPE_PROMPT_KEYS)]
     notes += [f"Unknown setting '{k}' kept as is (not used by Deforum)." for k in unknown]
+    notes += unused_notes(data)
     settings = Settings.from_dict(data, warnings=tuple(notes), source=name)
     if check_schedule_syntax:
         check_schedules(settings, source=name)
     for note in notes:
         log.info("%s", note)
     return settings
+
+
+def unused_notes(data: Mapping[str, Any]) -> list[str]:
+    """One note per reason naming the keys given in `data` that a render of it does not use (other modes, ignored)."""
+    values = {key: spec.default for key, spec in FIELD_SPECS.items()} | dict(data)
+    return notice_lines(unused_settings(data, values))
 
 
 def _ordered_flat(settings: Settings, shape: str) -> dict[str, Any]:

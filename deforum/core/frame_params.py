@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from deforum.animation.keys import AnimationKeys
 from deforum.animation.seeds import seed_for_generation
+from deforum.models.generation import DeepShrink, FreeU
 from deforum.models.settings import Settings
 
 
@@ -36,6 +37,9 @@ class FrameParams:
     ancestral_eta: float | None
     pix2pix_img_cfg_scale: float
     scheduler: str
+    distilled_cfg_scale: float
+    freeu: FreeU | None = None
+    deep_shrink: DeepShrink | None = None
 
 
 def _optional(enabled: bool, keys: AnimationKeys, key: str, frame: int, cast: type) -> object | None:
@@ -77,5 +81,28 @@ def frame_params(settings: Settings, keys: AnimationKeys, prompts: tuple[tuple[s
         ddim_eta=_optional(anim.enable_ddim_eta_scheduling, keys, "ddim_eta_schedule", frame, float),
         ancestral_eta=_optional(anim.enable_ancestral_eta_scheduling, keys, "ancestral_eta_schedule", frame, float),
         pix2pix_img_cfg_scale=float(v("pix2pix_img_cfg_scale_schedule", frame)),
-        scheduler=scheduler,
+        scheduler=scheduler, distilled_cfg_scale=float(v("distilled_cfg_scale_schedule", frame)),
+        freeu=frame_freeu(settings, keys, frame), deep_shrink=frame_deep_shrink(settings, keys, frame),
+    )
+
+
+def frame_freeu(settings: Settings, keys: AnimationKeys, frame: int) -> FreeU | None:
+    """The FreeU factors at `frame` (freeu_b1/b2/s1/s2), or None when freeu_enabled is off."""
+    if not settings.forge.freeu_enabled:
+        return None
+    return FreeU(*(keys.value(f"freeu_{name}", frame) for name in ("b1", "b2", "s1", "s2")))
+
+
+def frame_deep_shrink(settings: Settings, keys: AnimationKeys, frame: int) -> DeepShrink | None:
+    """The Kohya deep shrink at `frame` (the kohya_hrfix_* keys), or None when kohya_hrfix_enabled is off."""
+    forge = settings.forge
+    if not forge.kohya_hrfix_enabled:
+        return None
+    return DeepShrink(
+        block_number=int(keys.value("kohya_hrfix_block_number", frame)),
+        downscale_factor=keys.value("kohya_hrfix_downscale_factor", frame),
+        start_percent=keys.value("kohya_hrfix_start_percent", frame),
+        end_percent=keys.value("kohya_hrfix_end_percent", frame),
+        downscale_after_skip=forge.kohya_hrfix_downscale_after_skip,
+        downscale_method=forge.kohya_hrfix_downscale_method, upscale_method=forge.kohya_hrfix_upscale_method,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import shutil
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -324,6 +325,8 @@ def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess:
     when it holds exactly those frames, else stitched from them; then gif, post-processing (upscaling,
     interpolation) and clean-up; returns the video and the extra videos."""
     out = settings.output
+    if out.delete_input_frames:
+        delete_input_frames(outdir)
     frames = existing_frames(outdir, timestring)
     count = next((i for i, f in enumerate(frames) if f != i), len(frames))
     if out.skip_video_creation or count == 0:
@@ -344,3 +347,12 @@ def finish_video(settings: Settings, outdir: Path, timestring: str, postprocess:
         delete_frames_after_verify(str(outdir), timestring, count, str(video), ffmpeg=output.ffmpeg)
     log.info("Video: %s (%d frames of %s)", video, count, frame_filename(timestring, 0))
     return video, extra
+
+
+def delete_input_frames(outdir: Path) -> None:
+    """delete_input_frames: remove the frames extracted from the init video and the ControlNet videos, as the
+    original did after the video (mask and hybrid frames stay)."""
+    for folder in [outdir / "inputframes", *sorted(outdir.glob("controlnet_*_inputframes"))]:
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("Deleted the input frames in %s (delete_input_frames).", folder)

@@ -137,4 +137,5 @@ def build_request(params: FrameParams, settings: Settings, init_image: np.ndarra
         ddim_eta=params.ddim_eta, ancestral_eta=params.ancestral_eta, checkpoint=params.checkpoint,
         pix2pix_img_cfg_scale=params.pix2pix_img_cfg_scale, fill=a.fill, full_res_mask=a.full_res_mask,
         full_res_mask_padding=a.full_res_mask_padding, mask_blur=a.mask_overlay_blur, invert_mask=a.invert_mask,
+        distilled_cfg_scale=params.distilled_cfg_scale, freeu=params.freeu, deep_shrink=params.deep_shrink,
     )

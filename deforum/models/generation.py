@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +27,36 @@ class ControlNetUnit:
     processor_res: int = 64
     threshold_a: float = 64.0
     threshold_b: float = 64.0
+
+
+@dataclass(frozen=True)
+class FreeU:
+    """FreeU for one frame: backbone factors b1, b2 and skip factors s1, s2 of the first two up stages."""
+
+    b1: float
+    b2: float
+    s1: float
+    s2: float
+
+
+ResizeMethod = Literal["bicubic", "nearest-exact", "bilinear", "area", "bislerp"]
+
+
+@dataclass(frozen=True)
+class DeepShrink:
+    """Kohya deep shrink (HR fix) for one frame: input block `block_number` is shrunk by `downscale_factor`
+    while the sampling is between `start_percent` and `end_percent` of its way, and grown back on the way up."""
+
+    block_number: int
+    downscale_factor: float
+    start_percent: float
+    end_percent: float
+    downscale_after_skip: bool = False
+    downscale_method: ResizeMethod = "bicubic"
+    upscale_method: ResizeMethod = "bicubic"
+
+
+DEFAULT_DISTILLED_CFG = 3.5
 
 
 @dataclass(frozen=True)
@@ -65,6 +95,9 @@ class GenerationRequest:
     invert_mask: bool = False
     color_correction: np.ndarray | None = None
     controlnet: tuple[ControlNetUnit, ...] = ()
+    distilled_cfg_scale: float = DEFAULT_DISTILLED_CFG
+    freeu: FreeU | None = None
+    deep_shrink: DeepShrink | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from deforum.models.errors import DeforumError
 from deforum.models.fields import FieldSpec
+from deforum.models.key_use import with_use_notes
 from deforum.models.spec_anim import ANIM_FIELDS
 from deforum.models.spec_args import ARGS_FIELDS
 from deforum.models.spec_extra import CONTROLNET_FIELDS
@@ -57,13 +58,13 @@ def _default_factory(spec: FieldSpec) -> Any:
     return lambda: default
 
 
-DeforumArgs = _make_group("DeforumArgs", ARGS_FIELDS)
-DeforumAnimArgs = _make_group("DeforumAnimArgs", ANIM_FIELDS)
-ParseqArgs = _make_group("ParseqArgs", PARSEQ_FIELDS)
-LoopArgs = _make_group("LoopArgs", LOOP_FIELDS)
-ControlNetArgs = _make_group("ControlNetArgs", CONTROLNET_FIELDS)
-DeforumOutputArgs = _make_group("DeforumOutputArgs", OUTPUT_FIELDS)
-ForgeArgs = _make_group("ForgeArgs", FORGE_FIELDS)
+DeforumArgs = _make_group("DeforumArgs", with_use_notes(ARGS_FIELDS))
+DeforumAnimArgs = _make_group("DeforumAnimArgs", with_use_notes(ANIM_FIELDS))
+ParseqArgs = _make_group("ParseqArgs", with_use_notes(PARSEQ_FIELDS))
+LoopArgs = _make_group("LoopArgs", with_use_notes(LOOP_FIELDS))
+ControlNetArgs = _make_group("ControlNetArgs", with_use_notes(CONTROLNET_FIELDS))
+DeforumOutputArgs = _make_group("DeforumOutputArgs", with_use_notes(OUTPUT_FIELDS))
+ForgeArgs = _make_group("ForgeArgs", with_use_notes(FORGE_FIELDS))
 
 GROUPS: tuple[tuple[str, type], ...] = (
     ("args", DeforumArgs),

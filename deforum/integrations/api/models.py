@@ -51,6 +51,8 @@ class BatchAccepted(BaseModel):
     message: str = "Job(s) accepted"
     batch_id: str = ""
     job_ids: List[str] = Field(default_factory=list)
+    warnings: List[str] = Field(default_factory=list, description="Settings not used by these jobs, and legacy "
+                                "keys upgraded: one line each, naming the keys and why.")
 
 
 class JobStatus(BaseModel):

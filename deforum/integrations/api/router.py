@@ -59,8 +59,9 @@ def _submit(queue: JobQueue, policy: RequestPolicy, batch: Batch) -> JSONRespons
         batch_id, job_ids = queue.submit(settings, items, batch.options_overrides)
     except QueueFull as err:
         return JSONResponse(status_code=503, content={"message": str(err)})
+    warnings = list(dict.fromkeys(note for item in settings for note in item.warnings))
     return JSONResponse(status_code=202, content={"message": "Job(s) accepted", "batch_id": batch_id,
-                                                  "job_ids": job_ids})
+                                                  "job_ids": job_ids, "warnings": warnings})
 
 
 def add_batch_routes(router: APIRouter, queue: JobQueue, policy: RequestPolicy) -> None:

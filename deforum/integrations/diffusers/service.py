@@ -7,10 +7,12 @@ units use diffusers ControlNet models from the WebUI's models/ControlNet folder 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from deforum.integrations.diffusers.samplers import (
     make_scheduler,
     resolve_sampler,
 )
+from deforum.integrations.diffusers.unet_tweaks import apply_freeu, deep_shrink
 from deforum.models.generation import GeneratedImage, GenerationRequest
 
 __all__ = ["DiffusersModelService", "load_model_service", "resolve_sampler", "SAMPLER_NAMES", "SCHEDULER_NAMES"]
@@ -96,9 +99,30 @@ class DiffusersModelService:
                            controls=self.controlnets.steps(request.controlnet, parts, width, height))
         scheduler = self._scheduler(choice, int(request.steps))
         self._set_tiling(bool(request.tiling))
-        if request.init_image is None:
-            return self._txt2img(request, job, scheduler, cancel)
-        return self._img2img(request, job, scheduler, choice, cancel, (width, height))
+        with self._unet_tweaks(request):
+            if request.init_image is None:
+                return self._txt2img(request, job, scheduler, cancel)
+            return self._img2img(request, job, scheduler, choice, cancel, (width, height))
+
+    @contextlib.contextmanager
+    def _unet_tweaks(self, request: GenerationRequest) -> Iterator[None]:
+        """The frame's FreeU and Kohya deep shrink on the UNet (each noted once when this model cannot take it)."""
+        if not apply_freeu(self.parts.unet, request.freeu):
+            self._notice_once("FreeU", "this model has no FreeU")
+        shrink = request.deep_shrink
+        if shrink is not None and request.controlnet:
+            self._notice_once("deep shrink", "Kohya deep shrink is skipped on frames with ControlNet units")
+            shrink = None
+        with deep_shrink(self.parts.unet, shrink) as applied:
+            if not applied:
+                self._notice_once("deep shrink", "this model has no UNet blocks to shrink")
+            yield
+
+    def _notice_once(self, name: str, why: str) -> None:
+        """Log once per run what this service cannot do."""
+        if name not in self._notified:
+            self._notified.add(name)
+            log.info("Deforum diffusers: %s is ignored: %s", name, why)
 
     def _prompts(self, request: GenerationRequest) -> tuple[str, str]:
         """Prompt and negative prompt as the text encoders read them: this frame's LoRA weights set, embeddings in."""

@@ -18,6 +18,7 @@ from deforum.integrations.features.hooks import render_hooks
 from deforum.integrations.services import Environment, services_for
 from deforum.integrations.webui import host, options
 from deforum.integrations.webui.controlnet import check_controlnet
+from deforum.integrations.webui.forge_fields import host_kind, host_notice_lines
 from deforum.integrations.webui.service import WebUIModelService, pause_point
 from deforum.models.modes import traits
 from deforum.models.settings import Settings
@@ -110,6 +111,8 @@ def render_settings(settings: Settings, *, root: Path | None = None, cancel: Can
     """Render with the WebUI (caller holds the queue lock); Interrupt keeps the frames and still makes the video."""
     apply_debug_option()
     options.apply_download_options()
+    for line in host_notice_lines(settings, host_kind()):
+        log.warning("%s", line)
     root = Path(root) if root is not None else host.output_root()
     cancel = cancel or CancelToken()
     resume = settings.anim.resume_timestring if settings.anim.resume_from_timestring else None

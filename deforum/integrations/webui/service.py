@@ -13,6 +13,7 @@ from PIL import Image
 
 from deforum.core.services import CancelToken, RenderCancelled
 from deforum.integrations.webui import host
+from deforum.integrations.webui.forge_fields import forge_fields
 from deforum.models.generation import GeneratedImage, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -132,10 +133,12 @@ class WebUIModelService:
         """The WebUI processing object for a request: img2img with an init image, txt2img without."""
         _set_scheduled_options(request)
         processing = host.module("processing")
+        forge = forge_fields(request, processing.StableDiffusionProcessing)
         if request.init_image is None:
             return processing.StableDiffusionProcessingTxt2Img(**self._common(request), enable_hr=False,
-                                                              denoising_strength=0)
-        return processing.StableDiffusionProcessingImg2Img(**self._common(request), **_img2img_fields(request))
+                                                              denoising_strength=0, **forge)
+        return processing.StableDiffusionProcessingImg2Img(**self._common(request), **_img2img_fields(request),
+                                                           **forge)
 
     def _common(self, request: GenerationRequest) -> dict[str, Any]:
         """Fields both processing classes take, as the original's pipeline set them."""
