@@ -147,13 +147,17 @@ def diffusers_model(model: str | None, models_dir: str | None = None) -> ModelFa
         from deforum.integrations.diffusers.service import load_model_service
 
         service = load_model_service(model, models_dir=models_dir)
-        flat = settings.to_flat()
-        prompts = {f"prompts[{key!r}]": text for key, text in settings.prompts.items()}
-        prompts["animation_prompts_positive"] = str(flat.get("animation_prompts_positive") or "")
-        check_prompt_loras(prompts, service.lora_folders)
+        check_prompt_loras(prompt_texts(settings), service.lora_folders)
         return service
 
     return load
+
+
+def prompt_texts(settings: Settings) -> dict[str, str]:
+    """Every prompt text of a settings file by the setting that holds it (for checks that name the setting)."""
+    prompts = {f"prompts[{key!r}]": text for key, text in settings.prompts.items()}
+    prompts["animation_prompts_positive"] = str(settings.to_flat().get("animation_prompts_positive") or "")
+    return prompts
 
 
 def end_run() -> None:
@@ -174,7 +178,10 @@ class KeptModel:
         self._lock = threading.Lock()
 
     def __call__(self, settings: Settings) -> ModelService:
-        """The factory: every job shares this one service."""
+        """The factory: every job shares this one service; a job whose prompts name a missing LoRA stops here."""
+        from deforum.integrations.diffusers.lora import check_prompt_loras
+
+        check_prompt_loras(prompt_texts(settings), self.load().lora_folders)
         return self
 
     def load(self) -> ModelService:

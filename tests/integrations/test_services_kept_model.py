@@ -44,3 +44,12 @@ def test_one_model_serves_every_job_and_comes_back_after_a_scheduled_switch(
     assert kept.load() is service
     assert np.abs(own.astype(int) - switched.astype(int)).mean() > 1.0
     assert np.array_equal(own, back)
+
+
+def test_a_job_naming_a_missing_lora_stops_before_rendering(checkpoints: tuple[Path, Path]) -> None:
+    from deforum.integrations.diffusers.lora import LoraNotFound
+
+    kept = KeptModel(str(checkpoints[0]))
+    settings = Settings().replace(prompts={"0": "a cat <lora:nowhere:0.8>"})
+    with pytest.raises(LoraNotFound, match=r"'nowhere' in prompts\['0'\]"):
+        kept(settings)
